@@ -1,0 +1,69 @@
+/**
+ * `@isx/core`: the vocabulary every Infinite Scale process shares.
+ *
+ * Keys and their validation, the `hash` and `lexical` partitioners, `KeyRange` and the
+ * coverage check, entity definitions, the cluster configuration and `ShardMap`, the wire
+ * schemas of every body that crosses a process, and typed errors with stable codes.
+ * It depends on zod only and does no I/O.
+ *
+ * @example
+ * import { parseClusterConfig, ShardMap } from '@isx/core';
+ * const map = new ShardMap(parseClusterConfig(config));
+ * const { shard, nodeUrl } = map.locate('campaign', 'spring-sale');
+ *
+ * @packageDocumentation
+ */
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
+export {
+  clusterConfigSchema,
+  nodeAddressSchema,
+  nodeIdSchema,
+  parseClusterConfig,
+  shardAssignmentSchema,
+  shardIdSchema,
+  typeLayoutSchema,
+} from './cluster-config.js';
+export type { ClusterConfig, ShardAssignment, TypeLayout } from './cluster-config.js';
+export { defineEntity } from './entity.js';
+export type { BuildContext, EntityDefinition, EntitySpec } from './entity.js';
+export {
+  ERROR_STATUS,
+  errorBodySchema,
+  errorFromBody,
+  isIsxError,
+  IsxError,
+  RetryableError,
+  validationError,
+} from './errors.js';
+export type { ErrorBody, ErrorCode, IsxErrorOptions } from './errors.js';
+export { MAX_BODY_BYTES, parseJson, parseJsonObject } from './json-body.js';
+export { isValidKey, isValidTypeName, keyProblem, MAX_KEY_LENGTH, parseKey } from './key.js';
+export {
+  checkCoverage,
+  compareEnds,
+  compareRanges,
+  coversExactly,
+  describeCoverage,
+  formatRange,
+  FULL_RANGE,
+  isEmptyRange,
+  keyRangeSchema,
+  rangeContains,
+} from './key-range.js';
+export type { CoverageReport, KeyRange } from './key-range.js';
+export { applyMergePatch } from './merge-patch.js';
+export { hashPartitioner, lexicalPartitioner, partitionerFor, partitionerNameSchema } from './partitioner.js';
+export type { Partitioner, PartitionerName } from './partitioner.js';
+export { checkIfMatch, parseIfMatch, versionEtag } from './preconditions.js';
+export type { IfMatch } from './preconditions.js';
+export { ShardMap } from './shard-map.js';
+export type { Placement } from './shard-map.js';
+export {
+  clusterViewSchema,
+  entityRecordSchema,
+  healthSchema,
+  nodeStatusSchema,
+  writeResultSchema,
+} from './wire.js';
+export type { ClusterView, EntityRecord, Health, WriteResult } from './wire.js';
