@@ -26,6 +26,8 @@ export {
 } from './cluster-config.js';
 export type { ClusterConfig, ShardAssignment, TypeLayout } from './cluster-config.js';
 export { defineEntity } from './entity.js';
+export { parseEntityPath } from './entity-path.js';
+export type { EntityPath } from './entity-path.js';
 export type { BuildContext, EntityDefinition, EntitySpec } from './entity.js';
 export {
   ERROR_STATUS,
@@ -57,6 +59,8 @@ export { hashPartitioner, lexicalPartitioner, partitionerFor, partitionerNameSch
 export type { Partitioner, PartitionerName } from './partitioner.js';
 export { checkIfMatch, parseIfMatch, versionEtag } from './preconditions.js';
 export type { IfMatch } from './preconditions.js';
+export { logLevelSchema, nodeFlagsSchema, routerFlagsSchema } from './process-flags.js';
+export type { NodeFlags, RouterFlags } from './process-flags.js';
 export { ShardMap } from './shard-map.js';
 export type { Placement } from './shard-map.js';
 export {

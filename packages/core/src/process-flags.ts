@@ -1,0 +1,30 @@
+/**
+ * The flag sets of the long-running processes (`isx router`, `isx node`, a service's
+ * `main`). Flags arrive as strings from `util.parseArgs`; these schemas coerce and check
+ * them, so a process never starts on a half-understood command line.
+ */
+import { z } from 'zod';
+import { nodeIdSchema } from './cluster-config.js';
+
+const portSchema = z.coerce.number().int().min(0).max(65535);
+export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export const nodeFlagsSchema = z.strictObject({
+  config: z.string().min(1, '--config FILE is required'),
+  node: nodeIdSchema,
+  data: z.string().min(1, '--data DIR is required'),
+  host: z.string().default('127.0.0.1'),
+  port: portSchema.optional(),
+  fsync: z.boolean().default(true),
+  'log-level': logLevelSchema.default('info'),
+});
+export type NodeFlags = z.infer<typeof nodeFlagsSchema>;
+
+export const routerFlagsSchema = z.strictObject({
+  config: z.string().min(1, '--config FILE is required'),
+  host: z.string().default('127.0.0.1'),
+  port: portSchema.default(4000),
+  'node-timeout-ms': z.coerce.number().int().min(10).max(600_000).default(10_000),
+  'log-level': logLevelSchema.default('info'),
+});
+export type RouterFlags = z.infer<typeof routerFlagsSchema>;

@@ -1,0 +1,64 @@
+/**
+ * The router's own routes, served by express: `GET /cluster` and `GET /healthz`.
+ *
+ * Keyed traffic never reaches this app; it goes through the forwarder. Errors here use
+ * the same envelope as everywhere else.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { IsxError, isIsxError, type ClusterView, type Health, type ShardMap } from '@isx/core';
+import type { Logger } from 'pino';
+import { probeNode } from './node-probe.js';
+
+export interface AdminAppOptions {
+  routerId: string;
+  map: () => ShardMap;
+  logger: Logger;
+  probeTimeoutMs?: number;
+}
+
+export function createAdminApp(options: AdminAppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  app.get('/healthz', (_request, response) => {
+    const health: Health = { status: 'ok', role: 'router', id: options.routerId, pid: process.pid };
+    response.json(health);
+  });
+
+  app.get('/cluster', async (_request, response) => {
+    response.json(await clusterView(options.map(), options.probeTimeoutMs ?? 300));
+  });
+
+  app.use((request: Request) => {
+    throw new IsxError('ROUTE_NOT_FOUND', `No route for ${request.method} ${request.path}.`);
+  });
+
+  app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
+    const typed = isIsxError(error) ? error : new IsxError('INTERNAL', 'The router failed unexpectedly.');
+    if (typed.status >= 500) options.logger.error({ err: error }, 'admin request failed');
+    response.status(typed.status).json(typed.toBody());
+  });
+  return app;
+}
+
+async function clusterView(map: ShardMap, probeTimeoutMs: number): Promise<ClusterView> {
+  const nodeIds = Object.keys(map.config.nodes);
+  const statuses = await Promise.all(nodeIds.map((id) => probeNode(map.config.nodes[id]!.url, probeTimeoutMs)));
+  return {
+    version: map.version,
+    mode: 'manual',
+    nodes: nodeIds.map((id, i) => ({
+      id,
+      url: map.config.nodes[id]!.url,
+      status: statuses[i] ?? 'unknown',
+      shards: map.shardsOf(id).length,
+    })),
+    types: Object.fromEntries(
+      Object.entries(map.config.types).map(([type, layout]) => [
+        type,
+        { partitioner: layout.partitioner, keySpace: layout.keySpace, shards: layout.shards },
+      ]),
+    ),
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * `@isx/router`: the service locator and configuration manager.
+ *
+ * Every operation names `(type, key)`. The router finds the shard that owns the key in its
+ * shard map and streams the request to that shard's node over a keep-alive pool, without
+ * parsing the body. It answers what it can decide alone (unknown type, invalid key, a key
+ * no shard covers) and turns node failures into errors that say whether the request may
+ * have been applied. `GET /cluster` shows the map and which nodes are up.
+ *
+ * @example
+ * import { startRouter } from '@isx/router';
+ * const router = await startRouter({ map, port: 4000 });
+ *
+ * @packageDocumentation
+ */
+export { createAdminApp } from './admin-app.js';
+export type { AdminAppOptions } from './admin-app.js';
+export { Forwarder } from './forwarder.js';
+export type { ForwarderOptions, ForwardTarget } from './forwarder.js';
+export { startRouter } from './router.js';
+export type { RouterOptions, RunningRouter } from './router.js';
+export { ROUTER_USAGE, runRouterMain } from './router-main.js';
