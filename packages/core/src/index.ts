@@ -59,8 +59,14 @@ export { hashPartitioner, lexicalPartitioner, partitionerFor, partitionerNameSch
 export type { Partitioner, PartitionerName } from './partitioner.js';
 export { checkIfMatch, parseIfMatch, versionEtag } from './preconditions.js';
 export type { IfMatch } from './preconditions.js';
-export { logLevelSchema, nodeFlagsSchema, routerFlagsSchema } from './process-flags.js';
-export type { NodeFlags, RouterFlags } from './process-flags.js';
+export {
+  logLevelSchema,
+  nodeFlagsSchema,
+  readClusterFlagsSchema,
+  routerFlagsSchema,
+  upFlagsSchema,
+} from './process-flags.js';
+export type { NodeFlags, ReadClusterFlags, RouterFlags, UpFlags } from './process-flags.js';
 export { ShardMap } from './shard-map.js';
 export type { Placement } from './shard-map.js';
 export {

@@ -28,3 +28,21 @@ export const routerFlagsSchema = z.strictObject({
   'log-level': logLevelSchema.default('info'),
 });
 export type RouterFlags = z.infer<typeof routerFlagsSchema>;
+
+/** `isx up`: a local cluster of real processes. */
+export const upFlagsSchema = z.strictObject({
+  nodes: z.coerce.number().int().min(1).max(26).default(2),
+  partitioner: z.enum(['hash', 'lexical']).default('hash'),
+  service: z.string().default('campaign'),
+  port: portSchema.default(4000),
+  data: z.string().min(1).default('.isx/cluster'),
+  'log-level': logLevelSchema.default('info'),
+});
+export type UpFlags = z.infer<typeof upFlagsSchema>;
+
+/** `isx status`, `isx shards`: commands that read a running cluster. */
+export const readClusterFlagsSchema = z.strictObject({
+  router: z.url().default('http://127.0.0.1:4000'),
+  json: z.boolean().default(false),
+});
+export type ReadClusterFlags = z.infer<typeof readClusterFlagsSchema>;

@@ -20,14 +20,13 @@ export interface NodeServerOptions {
 
 export function createNodeServer(options: NodeServerOptions): Server {
   const { nodeId, host, logger } = options;
-  const identity = { 'x-isx-node': nodeId };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
     const target = request.url ?? '/';
     if (target === '/healthz' && method === 'GET') {
       const health: Health = { status: 'ok', role: 'node', id: nodeId, pid: process.pid };
-      return sendJson(response, 200, health, identity);
+      return sendJson(response, 200, health);
     }
     const path = parseEntityPath(target);
     if (!path || path.rest.length > 0) {
@@ -40,23 +39,23 @@ export function createNodeServer(options: NodeServerOptions): Server {
     switch (method) {
       case 'GET': {
         const record = await host.get(type, key);
-        return sendJson(response, 200, record, { ...identity, etag: versionEtag(record.version) });
+        return sendJson(response, 200, record, { etag: versionEtag(record.version) });
       }
       case 'PUT': {
         const conditions = readConditions(request);
         const body = await readJsonObject(request);
         const result = await host.put(type, key, body, conditions);
-        return sendJson(response, 200, result, { ...identity, etag: versionEtag(result.version) });
+        return sendJson(response, 200, result, { etag: versionEtag(result.version) });
       }
       case 'PATCH': {
         const conditions = readConditions(request);
         const body = await readJsonObject(request);
         const result = await host.patch(type, key, body, conditions);
-        return sendJson(response, 200, result, { ...identity, etag: versionEtag(result.version) });
+        return sendJson(response, 200, result, { etag: versionEtag(result.version) });
       }
       case 'DELETE': {
         const result = await host.delete(type, key, readConditions(request));
-        return sendJson(response, 200, result, identity);
+        return sendJson(response, 200, result);
       }
       default:
         throw new IsxError('METHOD_NOT_ALLOWED', `${method} is not allowed on /${type}/:key.`);
@@ -64,6 +63,8 @@ export function createNodeServer(options: NodeServerOptions): Server {
   }
 
   return createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
+    // Every answer, errors included, says which node gave it.
+    response.setHeader('x-isx-node', nodeId);
     handle(request, response).catch((error: unknown) => {
       const sent = sendError(response, error);
       if (sent.status >= 500) logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
