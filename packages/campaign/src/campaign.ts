@@ -23,10 +23,14 @@ export const campaignInputSchema = z
     startsAt: isoDate.optional(),
     endsAt: isoDate.optional(),
   })
-  .refine((c) => c.startsAt === undefined || c.endsAt === undefined || Date.parse(c.endsAt) > Date.parse(c.startsAt), {
-    message: 'endsAt must be after startsAt',
-    path: ['endsAt'],
-  });
+  .refine(
+    (c) =>
+      c.startsAt === undefined || c.endsAt === undefined || Date.parse(c.endsAt) > Date.parse(c.startsAt),
+    {
+      message: 'endsAt must be after startsAt',
+      path: ['endsAt'],
+    },
+  );
 export type CampaignInput = z.infer<typeof campaignInputSchema>;
 
 /** What is stored and read back. */

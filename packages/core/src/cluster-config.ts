@@ -12,7 +12,9 @@ import { isValidTypeName } from './key.js';
 import { checkCoverage, coversExactly, describeCoverage, FULL_RANGE, keyRangeSchema } from './key-range.js';
 import { partitionerNameSchema } from './partitioner.js';
 
-const idSchema = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'ids are lowercase letters, digits, ".", "_" and "-"');
+const idSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'ids are lowercase letters, digits, ".", "_" and "-"');
 
 export const nodeIdSchema = idSchema;
 export const shardIdSchema = idSchema;
@@ -45,14 +47,26 @@ export const clusterConfigSchema = z
     const shardIds = new Set<string>();
     for (const [type, layout] of Object.entries(config.types)) {
       if (!isValidTypeName(type)) {
-        ctx.addIssue({ code: 'custom', path: ['types', type], message: `"${type}" is not a valid type name` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['types', type],
+          message: `"${type}" is not a valid type name`,
+        });
       }
       layout.shards.forEach((shard, i) => {
         if (!(shard.node in config.nodes)) {
-          ctx.addIssue({ code: 'custom', path: ['types', type, 'shards', i, 'node'], message: `unknown node "${shard.node}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['types', type, 'shards', i, 'node'],
+            message: `unknown node "${shard.node}"`,
+          });
         }
         if (shardIds.has(shard.id)) {
-          ctx.addIssue({ code: 'custom', path: ['types', type, 'shards', i, 'id'], message: `duplicate shard id "${shard.id}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['types', type, 'shards', i, 'id'],
+            message: `duplicate shard id "${shard.id}"`,
+          });
         }
         shardIds.add(shard.id);
       });
@@ -78,8 +92,14 @@ export type ClusterConfig = z.infer<typeof clusterConfigSchema>;
 export function parseClusterConfig(value: unknown): ClusterConfig {
   const result = clusterConfigSchema.safeParse(value);
   if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  throw new IsxError('INVALID_CONFIG', `The cluster configuration is not valid:\n  - ${problems.join('\n  - ')}`, {
-    details: { problems },
-  });
+  const problems = result.error.issues.map(
+    (i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`,
+  );
+  throw new IsxError(
+    'INVALID_CONFIG',
+    `The cluster configuration is not valid:\n  - ${problems.join('\n  - ')}`,
+    {
+      details: { problems },
+    },
+  );
 }

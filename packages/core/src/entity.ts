@@ -50,7 +50,9 @@ export interface EntitySpec<TInput, TState> {
  *   build: (input, { key }) => ({ id: key, ...input }),
  * });
  */
-export function defineEntity<TInput, TState = TInput>(spec: EntitySpec<TInput, TState>): EntityDefinition<TInput, TState> {
+export function defineEntity<TInput, TState = TInput>(
+  spec: EntitySpec<TInput, TState>,
+): EntityDefinition<TInput, TState> {
   if (!isValidTypeName(spec.type)) {
     throw new TypeError(`Entity type name ${JSON.stringify(spec.type)} must match [a-z][a-z0-9-]{0,62}`);
   }

@@ -22,24 +22,31 @@ export function parseJsonObject(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Parses any JSON value with the same checks as {@link parseJsonObject}. */
-export function parseJson(text: string): unknown {
+/** Parses any JSON value with the same checks as {@link parseJsonObject}; `what` names the text in errors. */
+export function parseJson(text: string, what = 'body'): unknown {
   try {
     return JSON.parse(text, checkProperty) as unknown;
   } catch (error) {
     if (error instanceof IsxError) throw error;
     const reason = error instanceof SyntaxError ? error.message : 'it is nested too deeply';
-    throw new IsxError('INVALID_JSON', `The body is not valid JSON: ${reason}`);
+    throw new IsxError('INVALID_JSON', `The ${what} is not valid JSON: ${reason}`);
   }
 }
 
 function checkProperty(this: unknown, name: string, value: unknown): unknown {
   if (FORBIDDEN_PROPERTIES.has(name)) {
-    throw new IsxError('FORBIDDEN_PROPERTY', `The property name "${name}" is not allowed anywhere in a body.`, {
-      details: { property: name },
-    });
+    throw new IsxError(
+      'FORBIDDEN_PROPERTY',
+      `The property name "${name}" is not allowed anywhere in a body.`,
+      {
+        details: { property: name },
+      },
+    );
   }
-  if (typeof value === 'number' && (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))) {
+  if (
+    typeof value === 'number' &&
+    (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))
+  ) {
     throw new IsxError(
       'NUMBER_OUT_OF_RANGE',
       `The number at "${name}" is beyond 2^53 and cannot be represented exactly.`,

@@ -29,7 +29,8 @@ export function parseKey(raw: string): string {
 export function keyProblem(raw: string): string | undefined {
   const key = raw.normalize('NFC');
   if (key.length === 0) return 'a key must not be empty';
-  if (key.length > MAX_KEY_LENGTH) return `a key has at most ${MAX_KEY_LENGTH} characters, this one has ${key.length}`;
+  if (key.length > MAX_KEY_LENGTH)
+    return `a key has at most ${MAX_KEY_LENGTH} characters, this one has ${key.length}`;
   if (!KEY_PATTERN.test(key)) return 'a key may hold only the characters A-Z a-z 0-9 . _ ~ : -';
   return undefined;
 }

@@ -23,7 +23,10 @@ export function parseIfMatch(header: string | undefined): IfMatch | undefined {
   const versions = text.split(',').map((part) => {
     const match = /^\s*(?:W\/)?"?([0-9]{1,15})"?\s*$/.exec(part);
     if (!match?.[1]) {
-      throw new IsxError('INVALID_PRECONDITION', `If-Match must be a version such as "3" or *, got ${JSON.stringify(header.slice(0, 64))}.`);
+      throw new IsxError(
+        'INVALID_PRECONDITION',
+        `If-Match must be a version such as "3" or *, got ${JSON.stringify(header.slice(0, 64))}.`,
+      );
     }
     return Number(match[1]);
   });

@@ -73,9 +73,13 @@ export class ShardMap {
   locate(type: string, key: string): Placement {
     const index = this.#types.get(type);
     if (!index) {
-      throw new IsxError('UNKNOWN_TYPE', `There is no entity type "${type}". Known types: ${this.types.join(', ')}.`, {
-        details: { type },
-      });
+      throw new IsxError(
+        'UNKNOWN_TYPE',
+        `There is no entity type "${type}". Known types: ${this.types.join(', ')}.`,
+        {
+          details: { type },
+        },
+      );
     }
     const partitionKey = index.partitioner.partitionKey(key);
     const shard = findShard(index.shards, partitionKey);

@@ -33,7 +33,12 @@ export class LocalCluster {
   readonly router: ManagedProcess;
   readonly nodes: ReadonlyMap<string, ManagedProcess>;
 
-  private constructor(config: ClusterConfig, configFile: string, router: ManagedProcess, nodes: Map<string, ManagedProcess>) {
+  private constructor(
+    config: ClusterConfig,
+    configFile: string,
+    router: ManagedProcess,
+    nodes: Map<string, ManagedProcess>,
+  ) {
     this.config = config;
     this.configFile = configFile;
     this.router = router;
@@ -69,7 +74,19 @@ export class LocalCluster {
           name: id,
           url: address.url,
           logFile: join(options.dataDir, 'logs', `${id}.log`),
-          args: ['node', '--service', service, '--config', configFile, '--node', id, '--data', join(options.dataDir, id), '--log-level', level],
+          args: [
+            'node',
+            '--service',
+            service,
+            '--config',
+            configFile,
+            '--node',
+            id,
+            '--data',
+            join(options.dataDir, id),
+            '--log-level',
+            level,
+          ],
         }),
       );
     }

@@ -110,7 +110,9 @@ export class ManagedProcess {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`${this.name} exited (${child.exitCode ?? child.signalCode}) while starting:\n${await this.tail()}`);
+        throw new Error(
+          `${this.name} exited (${child.exitCode ?? child.signalCode}) while starting:\n${await this.tail()}`,
+        );
       }
       try {
         const response = await fetch(`${this.spec.url}/healthz`, { signal: AbortSignal.timeout(500) });

@@ -48,7 +48,10 @@ function lexicalRanges(count: number): KeyRange[] {
 }
 
 function hashRanges(count: number): KeyRange[] {
-  const bound = (i: number): string => Math.floor((0x1_0000_0000 * i) / count).toString(16).padStart(8, '0');
+  const bound = (i: number): string =>
+    Math.floor((0x1_0000_0000 * i) / count)
+      .toString(16)
+      .padStart(8, '0');
   return Array.from({ length: count }, (_, i) => ({
     start: i === 0 ? '' : bound(i),
     end: i === count - 1 ? null : bound(i + 1),

@@ -48,7 +48,9 @@ export class Narrator {
   finish(lines: readonly string[] = []): number {
     this.#write(`\nSummary\n───────\n`);
     for (const line of lines) this.#write(`   ${line}\n`);
-    this.#write(`   ${this.passed} checks passed, ${this.failures.length} failed, in ${this.elapsedSeconds.toFixed(1)} s\n`);
+    this.#write(
+      `   ${this.passed} checks passed, ${this.failures.length} failed, in ${this.elapsedSeconds.toFixed(1)} s\n`,
+    );
     for (const failure of this.failures) this.#write(`   ✗ ${failure}\n`);
     return this.failures.length === 0 ? 0 : 1;
   }

@@ -6,5 +6,5 @@ import { campaign } from '@isx/campaign';
 import type { EntityDefinition } from '@isx/core';
 
 export const SERVICES: Readonly<Record<string, readonly EntityDefinition[]>> = {
-  campaign: [campaign as EntityDefinition],
+  campaign: [campaign],
 };

@@ -44,7 +44,9 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
 
 async function clusterView(map: ShardMap, probeTimeoutMs: number): Promise<ClusterView> {
   const nodeIds = Object.keys(map.config.nodes);
-  const statuses = await Promise.all(nodeIds.map((id) => probeNode(map.config.nodes[id]!.url, probeTimeoutMs)));
+  const statuses = await Promise.all(
+    nodeIds.map((id) => probeNode(map.config.nodes[id]!.url, probeTimeoutMs)),
+  );
   return {
     version: map.version,
     mode: 'manual',

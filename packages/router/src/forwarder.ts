@@ -46,7 +46,11 @@ export class Forwarder {
 
   constructor(options: ForwarderOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
-    this.#agent = new Agent({ keepAlive: true, maxSockets: options.maxSocketsPerNode ?? 256, scheduling: 'lifo' });
+    this.#agent = new Agent({
+      keepAlive: true,
+      maxSockets: options.maxSocketsPerNode ?? 256,
+      scheduling: 'lifo',
+    });
   }
 
   /**
@@ -64,9 +68,13 @@ export class Forwarder {
         let answered = false;
         upstream.setTimeout(this.#timeoutMs, () => {
           upstream.destroy(
-            new IsxError('NODE_TIMEOUT', `Node ${target.nodeId} did not answer within ${this.#timeoutMs} ms; the request may or may not have been applied.`, {
-              details: { node: target.nodeId, shard: target.shardId },
-            }),
+            new IsxError(
+              'NODE_TIMEOUT',
+              `Node ${target.nodeId} did not answer within ${this.#timeoutMs} ms; the request may or may not have been applied.`,
+              {
+                details: { node: target.nodeId, shard: target.shardId },
+              },
+            ),
           );
         });
         upstream.on('response', (answer) => {
@@ -109,7 +117,11 @@ function forwardHeaders(request: IncomingMessage): Record<string, string | strin
   return headers;
 }
 
-async function relayAnswer(answer: IncomingMessage, response: ServerResponse, target: ForwardTarget): Promise<void> {
+async function relayAnswer(
+  answer: IncomingMessage,
+  response: ServerResponse,
+  target: ForwardTarget,
+): Promise<void> {
   const status = answer.statusCode ?? 502;
   const headers: Record<string, string | string[]> = { 'x-isx-shard': target.shardId };
   for (const [name, value] of Object.entries(answer.headers)) {
@@ -130,21 +142,34 @@ async function relayAnswer(answer: IncomingMessage, response: ServerResponse, ta
   }
   sendEnvelope(
     response,
-    new IsxError('NODE_ERROR', `Node ${target.nodeId} failed with status ${status}; the request may or may not have been applied.`, {
-      details: { node: target.nodeId, shard: target.shardId, nodeStatus: status },
-    }),
+    new IsxError(
+      'NODE_ERROR',
+      `Node ${target.nodeId} failed with status ${status}; the request may or may not have been applied.`,
+      {
+        details: { node: target.nodeId, shard: target.shardId, nodeStatus: status },
+      },
+    ),
     false,
   );
 }
 
 function failureFor(error: NodeJS.ErrnoException, target: ForwardTarget): IsxError {
   if (error instanceof IsxError) return error;
-  const details = { node: target.nodeId, nodeUrl: target.nodeUrl, shard: target.shardId, cause: error.code ?? 'unknown' };
+  const details = {
+    node: target.nodeId,
+    nodeUrl: target.nodeUrl,
+    shard: target.shardId,
+    cause: error.code ?? 'unknown',
+  };
   if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENOTFOUND') {
-    return new RetryableError('NODE_UNAVAILABLE', `Node ${target.nodeId} (${target.nodeUrl}), which owns shard ${target.shardId}, is not reachable.`, {
-      details,
-      retryAfterMs: 500,
-    });
+    return new RetryableError(
+      'NODE_UNAVAILABLE',
+      `Node ${target.nodeId} (${target.nodeUrl}), which owns shard ${target.shardId}, is not reachable.`,
+      {
+        details,
+        retryAfterMs: 500,
+      },
+    );
   }
   return new IsxError(
     'NODE_CONNECTION_LOST',

@@ -5,11 +5,19 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { isIsxError, parseClusterConfig, parseJson, routerFlagsSchema, ShardMap, validationError } from '@isx/core';
+import {
+  isIsxError,
+  parseClusterConfig,
+  parseJson,
+  routerFlagsSchema,
+  ShardMap,
+  validationError,
+} from '@isx/core';
 import { pino } from 'pino';
 import { startRouter, type RunningRouter } from './router.js';
 
-export const ROUTER_USAGE = 'Usage: --config FILE [--host H] [--port P] [--node-timeout-ms MS] [--log-level L]';
+export const ROUTER_USAGE =
+  'Usage: --config FILE [--host H] [--port P] [--node-timeout-ms MS] [--log-level L]';
 
 /** Parses `argv` (without node and script) and runs a router until a signal stops it. */
 export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
@@ -28,7 +36,7 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
     const parsed = routerFlagsSchema.safeParse(values);
     if (!parsed.success) throw validationError(parsed.error, 'command line');
     const flags = parsed.data;
-    const map = new ShardMap(parseClusterConfig(parseJson(await readFile(flags.config, 'utf8'))));
+    const map = new ShardMap(parseClusterConfig(parseJson(await readFile(flags.config, 'utf8'), `configuration file ${flags.config}`)));
     const logger = pino({ level: flags['log-level'] }).child({ role: 'router' });
     const router = await startRouter({
       map,

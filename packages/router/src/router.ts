@@ -46,11 +46,17 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const handleKeyed = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = parseEntityPath(request.url ?? '/');
     if (!path || path.rest.length > 0) {
-      throw new IsxError('ROUTE_NOT_FOUND', `No route for ${request.method} ${(request.url ?? '/').split('?', 1)[0]}.`);
+      throw new IsxError(
+        'ROUTE_NOT_FOUND',
+        `No route for ${request.method} ${(request.url ?? '/').split('?', 1)[0]}.`,
+      );
     }
     if (path.key === undefined) {
       if (!map.hasType(path.type)) map.locate(path.type, '');
-      throw new IsxError('METHOD_NOT_ALLOWED', `${request.method} /${path.type} is not served yet; use PUT /${path.type}/:key.`);
+      throw new IsxError(
+        'METHOD_NOT_ALLOWED',
+        `${request.method} /${path.type} is not served yet; use PUT /${path.type}/:key.`,
+      );
     }
     const placement = map.locate(path.type, path.key);
     if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {

@@ -64,7 +64,12 @@ export class EntityHost {
   }
 
   /** Creates or replaces an entity with a full body. */
-  async put(type: string, key: string, body: Record<string, unknown>, conditions: WriteConditions = {}): Promise<WriteResult> {
+  async put(
+    type: string,
+    key: string,
+    body: Record<string, unknown>,
+    conditions: WriteConditions = {},
+  ): Promise<WriteResult> {
     const definition = this.#definition(type);
     this.#ownership.check(type, key);
     const input = parseInput(definition, key, body);
@@ -76,7 +81,12 @@ export class EntityHost {
   }
 
   /** Merges a JSON Merge Patch into an existing entity and validates the result. */
-  async patch(type: string, key: string, patch: Record<string, unknown>, conditions: WriteConditions = {}): Promise<WriteResult> {
+  async patch(
+    type: string,
+    key: string,
+    patch: Record<string, unknown>,
+    conditions: WriteConditions = {},
+  ): Promise<WriteResult> {
     const definition = this.#definition(type);
     this.#ownership.check(type, key);
     return this.#locks.run(`${type}/${key}`, async () => {
@@ -103,12 +113,22 @@ export class EntityHost {
     });
   }
 
-  async #commit(definition: EntityDefinition, key: string, input: unknown, current: StoredEntity | undefined): Promise<WriteResult> {
+  async #commit(
+    definition: EntityDefinition,
+    key: string,
+    input: unknown,
+    current: StoredEntity | undefined,
+  ): Promise<WriteResult> {
     const now = new Date(this.#clock.now());
     const data = definition.build(input, { key, now, previous: current?.data }) as Record<string, unknown>;
     const version = (current?.version ?? 0) + 1;
     await this.#store.write([
-      { kind: 'put-entity', type: definition.type, key, value: { version, data, updatedAt: now.toISOString() } },
+      {
+        kind: 'put-entity',
+        type: definition.type,
+        key,
+        value: { version, data, updatedAt: now.toISOString() },
+      },
     ]);
     return { key, version };
   }
@@ -116,9 +136,13 @@ export class EntityHost {
   #definition(type: string): EntityDefinition {
     const definition = this.#definitions.get(type);
     if (!definition) {
-      throw new IsxError('UNKNOWN_TYPE', `This node serves no entity type "${type}". It serves: ${this.types.join(', ')}.`, {
-        details: { type },
-      });
+      throw new IsxError(
+        'UNKNOWN_TYPE',
+        `This node serves no entity type "${type}". It serves: ${this.types.join(', ')}.`,
+        {
+          details: { type },
+        },
+      );
     }
     return definition;
   }
@@ -128,9 +152,13 @@ function parseInput(definition: EntityDefinition, key: string, body: Record<stri
   const candidate: Record<string, unknown> = { ...body };
   if (definition.keyField !== undefined && definition.keyField in candidate) {
     if (candidate[definition.keyField] !== key) {
-      throw new IsxError('KEY_MISMATCH', `The body's "${definition.keyField}" must equal the key in the path ("${key}").`, {
-        details: { field: definition.keyField, key },
-      });
+      throw new IsxError(
+        'KEY_MISMATCH',
+        `The body's "${definition.keyField}" must equal the key in the path ("${key}").`,
+        {
+          details: { field: definition.keyField, key },
+        },
+      );
     }
     delete candidate[definition.keyField];
   }

@@ -21,7 +21,10 @@ import { startNode, type RunningNode } from './node.js';
 export const NODE_USAGE = `Usage: --config FILE --node ID --data DIR [--host H] [--port P] [--no-fsync] [--log-level L]`;
 
 /** Parses `argv` (without node and script) and runs a node until a signal stops it. */
-export async function runNodeMain(entities: readonly EntityDefinition[], argv: string[]): Promise<RunningNode> {
+export async function runNodeMain(
+  entities: readonly EntityDefinition[],
+  argv: string[],
+): Promise<RunningNode> {
   try {
     const { values } = parseArgs({
       args: argv,
@@ -40,7 +43,7 @@ export async function runNodeMain(entities: readonly EntityDefinition[], argv: s
     const parsed = nodeFlagsSchema.safeParse({ ...rest, fsync: noFsync !== true });
     if (!parsed.success) throw validationError(parsed.error, 'command line');
     const flags = parsed.data;
-    const config = parseClusterConfig(parseJson(await readFile(flags.config, 'utf8')));
+    const config = parseClusterConfig(parseJson(await readFile(flags.config, 'utf8'), `configuration file ${flags.config}`));
     const map = new ShardMap(config);
     const address = config.nodes[flags.node];
     if (!address) throw new Error(`node "${flags.node}" is not in ${flags.config}`);

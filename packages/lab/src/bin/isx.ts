@@ -77,7 +77,9 @@ async function up(args: string[]): Promise<void> {
   if (!parsed.success) fail(validationError(parsed.error, 'command line').message);
   const flags = parsed.data;
   if (!(flags.service in SERVICES)) fail(`--service must be one of: ${Object.keys(SERVICES).join(', ')}`);
-  process.stdout.write(`Starting a router and ${flags.nodes} ${flags.service} nodes (${flags.partitioner} ranges) in ${flags.data} …\n`);
+  process.stdout.write(
+    `Starting a router and ${flags.nodes} ${flags.service} nodes (${flags.partitioner} ranges) in ${flags.data} …\n`,
+  );
   const cluster = await LocalCluster.start({
     dataDir: flags.data,
     nodes: flags.nodes,
@@ -88,7 +90,9 @@ async function up(args: string[]): Promise<void> {
   });
   const view = await fetchClusterView(cluster.routerUrl);
   process.stdout.write(`\n${nodesTable(view)}\n\n${shardsTable(view)}\n\n`);
-  process.stdout.write(`Router: ${cluster.routerUrl}   logs: ${flags.data}/logs   Ctrl-C stops the cluster.\n`);
+  process.stdout.write(
+    `Router: ${cluster.routerUrl}   logs: ${flags.data}/logs   Ctrl-C stops the cluster.\n`,
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

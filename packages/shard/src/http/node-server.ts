@@ -34,7 +34,10 @@ export function createNodeServer(options: NodeServerOptions): Server {
     }
     const { type, key } = path;
     if (key === undefined) {
-      throw new IsxError('METHOD_NOT_ALLOWED', `${method} /${type} is not served by a node; the router creates keys.`);
+      throw new IsxError(
+        'METHOD_NOT_ALLOWED',
+        `${method} /${type} is not served by a node; the router creates keys.`,
+      );
     }
     switch (method) {
       case 'GET': {
@@ -67,7 +70,8 @@ export function createNodeServer(options: NodeServerOptions): Server {
     response.setHeader('x-isx-node', nodeId);
     handle(request, response).catch((error: unknown) => {
       const sent = sendError(response, error);
-      if (sent.status >= 500) logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
+      if (sent.status >= 500)
+        logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
       else logger.debug({ code: sent.code, method: request.method, url: request.url }, 'request refused');
     });
   });

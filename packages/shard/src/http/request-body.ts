@@ -34,7 +34,9 @@ function checkMediaType(header: string | undefined): void {
   if (!JSON_MEDIA_TYPE.test(mediaType)) {
     throw new IsxError(
       'UNSUPPORTED_MEDIA_TYPE',
-      header ? `The body must be application/json, not ${header.slice(0, 100)}.` : 'The request needs Content-Type: application/json.',
+      header
+        ? `The body must be application/json, not ${header.slice(0, 100)}.`
+        : 'The request needs Content-Type: application/json.',
     );
   }
   const charset = parameters.find((p) => p.startsWith('charset='));

@@ -7,7 +7,12 @@
 import type { ServerResponse } from 'node:http';
 import { IsxError, isIsxError } from '@isx/core';
 
-export function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const payload = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -19,14 +24,17 @@ export function sendJson(response: ServerResponse, status: number, body: unknown
 
 /** Sends an error envelope; returns the error as sent, for logging. */
 export function sendError(response: ServerResponse, error: unknown): IsxError {
-  const typed = isIsxError(error) ? error : new IsxError('INTERNAL', 'The node failed unexpectedly; the request may not have been applied.');
+  const typed = isIsxError(error)
+    ? error
+    : new IsxError('INTERNAL', 'The node failed unexpectedly; the request may not have been applied.');
   if (response.headersSent) {
     response.destroy();
     return typed;
   }
   const headers: Record<string, string> = {};
   // A body we refused to read stays in the socket: close it rather than parse it as a request.
-  if (typed.code === 'PAYLOAD_TOO_LARGE' || typed.code === 'UNSUPPORTED_MEDIA_TYPE') headers.connection = 'close';
+  if (typed.code === 'PAYLOAD_TOO_LARGE' || typed.code === 'UNSUPPORTED_MEDIA_TYPE')
+    headers.connection = 'close';
   if ('retryAfterMs' in typed && typeof typed.retryAfterMs === 'number' && typed.status === 503) {
     headers['retry-after'] = String(Math.max(1, Math.ceil(typed.retryAfterMs / 1000)));
   }
