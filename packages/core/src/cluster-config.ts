@@ -54,7 +54,7 @@ export const clusterConfigSchema = z
         });
       }
       layout.shards.forEach((shard, i) => {
-        if (!(shard.node in config.nodes)) {
+        if (!Object.hasOwn(config.nodes, shard.node)) {
           ctx.addIssue({
             code: 'custom',
             path: ['types', type, 'shards', i, 'node'],

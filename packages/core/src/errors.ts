@@ -23,10 +23,15 @@ export const ERROR_STATUS = {
   INVALID_CONFIG: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  UNKNOWN_NODE: 404,
+  UNKNOWN_SHARD: 404,
   UNKNOWN_TYPE: 404,
   ROUTE_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  MOVE_IN_PROGRESS: 409,
+  CANNOT_SPLIT: 409,
+  CANNOT_MOVE: 409,
   PRECONDITION_FAILED: 412,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
@@ -36,6 +41,9 @@ export const ERROR_STATUS = {
   NODE_ERROR: 502,
   NODE_UNAVAILABLE: 503,
   SHUTTING_DOWN: 503,
+  SHARD_MOVING: 503,
+  NO_NODES: 503,
+  MAP_NOT_READY: 503,
   NODE_TIMEOUT: 504,
 } as const;
 
@@ -98,7 +106,14 @@ export const errorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
-const RETRYABLE_CODES: ReadonlySet<string> = new Set(['NODE_UNAVAILABLE', 'SHUTTING_DOWN', 'WRONG_SHARD']);
+const RETRYABLE_CODES: ReadonlySet<string> = new Set([
+  'NODE_UNAVAILABLE',
+  'SHUTTING_DOWN',
+  'WRONG_SHARD',
+  'SHARD_MOVING',
+  'NO_NODES',
+  'MAP_NOT_READY',
+]);
 
 /** Rebuilds a typed error from an envelope received from a peer. */
 export function errorFromBody(body: ErrorBody, status?: number): IsxError {

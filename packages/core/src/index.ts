@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 export { systemClock } from './clock.js';
+export { CLUSTER_TOKEN_ENV, CLUSTER_TOKEN_HEADER, tokensMatch } from './cluster-token.js';
 export type { Clock } from './clock.js';
 export {
   clusterConfigSchema,
@@ -55,6 +56,32 @@ export {
 } from './key-range.js';
 export type { CoverageReport, KeyRange } from './key-range.js';
 export { applyMergePatch } from './merge-patch.js';
+export {
+  copyRequestSchema,
+  copyResultSchema,
+  exportedEntitySchema,
+  fenceRequestSchema,
+  heartbeatRequestSchema,
+  heartbeatResponseSchema,
+  moveRequestSchema,
+  registerRequestSchema,
+  registerResponseSchema,
+  shardMapWireSchema,
+  shardScopeSchema,
+  splitRequestSchema,
+} from './membership-wire.js';
+export type {
+  CopyRequest,
+  CopyResult,
+  ExportedEntity,
+  FenceRequest,
+  HeartbeatRequest,
+  HeartbeatResponse,
+  RegisterRequest,
+  RegisterResponse,
+  ShardMapWire,
+  ShardScope,
+} from './membership-wire.js';
 export { hashPartitioner, lexicalPartitioner, partitionerFor, partitionerNameSchema } from './partitioner.js';
 export type { Partitioner, PartitionerName } from './partitioner.js';
 export { checkIfMatch, parseIfMatch, versionEtag } from './preconditions.js';
@@ -64,16 +91,19 @@ export {
   nodeFlagsSchema,
   readClusterFlagsSchema,
   routerFlagsSchema,
+  steerFlagsSchema,
   upFlagsSchema,
 } from './process-flags.js';
-export type { NodeFlags, ReadClusterFlags, RouterFlags, UpFlags } from './process-flags.js';
+export type { NodeFlags, ReadClusterFlags, RouterFlags, SteerFlags, UpFlags } from './process-flags.js';
 export { ShardMap } from './shard-map.js';
+export { splitPoint } from './split-point.js';
 export type { Placement } from './shard-map.js';
 export {
   clusterViewSchema,
   entityRecordSchema,
   healthSchema,
+  moveViewSchema,
   nodeStatusSchema,
   writeResultSchema,
 } from './wire.js';
-export type { ClusterView, EntityRecord, Health, WriteResult } from './wire.js';
+export type { ClusterView, EntityRecord, Health, MoveView, WriteResult } from './wire.js';

@@ -81,8 +81,6 @@ export function checkCoverage(ranges: readonly KeyRange[], space: KeyRange = FUL
     if (reached !== null && compareEnds(range.end, reached) > 0) {
       reached = range.end;
       furthest = range;
-    } else if (!furthest) {
-      furthest = range;
     }
   }
   if (reached !== null && compareEnds(reached, space.end) < 0) gaps.push({ start: reached, end: space.end });

@@ -21,14 +21,16 @@ export function parseIfMatch(header: string | undefined): IfMatch | undefined {
   const text = header.trim();
   if (text === '*') return { kind: 'any' };
   const versions = text.split(',').map((part) => {
-    const match = /^\s*(?:W\/)?"?([0-9]{1,15})"?\s*$/.exec(part);
-    if (!match?.[1]) {
+    // Strong comparison only (RFC 9110 §13.1.1): a weak tag, or unbalanced quotes, is not a version.
+    const match = /^\s*(?:"([0-9]{1,15})"|([0-9]{1,15}))\s*$/.exec(part);
+    const digits = match?.[1] ?? match?.[2];
+    if (digits === undefined) {
       throw new IsxError(
         'INVALID_PRECONDITION',
         `If-Match must be a version such as "3" or *, got ${JSON.stringify(header.slice(0, 64))}.`,
       );
     }
-    return Number(match[1]);
+    return Number(digits);
   });
   return { kind: 'versions', versions };
 }

@@ -9,29 +9,57 @@ import { nodeIdSchema } from './cluster-config.js';
 const portSchema = z.coerce.number().int().min(0).max(65535);
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-export const nodeFlagsSchema = z.strictObject({
-  config: z.string().min(1, '--config FILE is required'),
-  node: nodeIdSchema,
-  data: z.string().min(1, '--data DIR is required'),
-  host: z.string().default('127.0.0.1'),
-  port: portSchema.optional(),
-  fsync: z.boolean().default(true),
-  'log-level': logLevelSchema.default('info'),
-});
+/** A node runs either from a manual configuration (`--config` and `--node`) or under a router (`--router`). */
+export const nodeFlagsSchema = z
+  .strictObject({
+    config: z.string().min(1).optional(),
+    node: nodeIdSchema.optional(),
+    router: z.url().optional(),
+    data: z.string().min(1, '--data DIR is required'),
+    host: z.string().default('127.0.0.1'),
+    port: portSchema.optional(),
+    fsync: z.boolean().default(true),
+    'log-level': logLevelSchema.default('info'),
+  })
+  .refine((f) => (f.router === undefined) === (f.config !== undefined && f.node !== undefined), {
+    message: 'give either --router URL, or --config FILE with --node ID',
+    path: ['router'],
+  });
 export type NodeFlags = z.infer<typeof nodeFlagsSchema>;
 
-export const routerFlagsSchema = z.strictObject({
-  config: z.string().min(1, '--config FILE is required'),
-  host: z.string().default('127.0.0.1'),
-  port: portSchema.default(4000),
-  'node-timeout-ms': z.coerce.number().int().min(10).max(600_000).default(10_000),
-  'log-level': logLevelSchema.default('info'),
-});
+/** A router runs from a manual configuration (`--config`) or owns a dynamic map in its store (`--data`). */
+export const routerFlagsSchema = z
+  .strictObject({
+    config: z.string().min(1).optional(),
+    data: z.string().min(1).optional(),
+    'router-id': z
+      .string()
+      .regex(/^[a-z0-9]{1,8}$/, 'a router id is 1–8 lowercase letters or digits')
+      .optional(),
+    'shards-per-type': z.coerce.number().int().min(1).max(1024).default(8),
+    'heartbeat-ms': z.coerce.number().int().min(10).max(60_000).default(200),
+    'suspect-after-ms': z.coerce.number().int().min(10).max(600_000).default(600),
+    'dead-after-ms': z.coerce.number().int().min(10).max(600_000).default(1000),
+    host: z.string().default('127.0.0.1'),
+    port: portSchema.default(4000),
+    'node-timeout-ms': z.coerce.number().int().min(10).max(600_000).default(10_000),
+    'log-level': logLevelSchema.default('info'),
+  })
+  .refine((f) => (f.config === undefined) !== (f.data === undefined), {
+    message: 'give either --config FILE (manual shards) or --data DIR (a dynamic cluster)',
+    path: ['config'],
+  })
+  .refine((f) => f['dead-after-ms'] > f['suspect-after-ms'], {
+    message: '--dead-after-ms must exceed --suspect-after-ms',
+    path: ['dead-after-ms'],
+  });
 export type RouterFlags = z.infer<typeof routerFlagsSchema>;
 
 /** `isx up`: a local cluster of real processes. */
 export const upFlagsSchema = z.strictObject({
   nodes: z.coerce.number().int().min(1).max(26).default(2),
+  /** `manual` is phase 1's hand-written ranges; `dynamic` has nodes register with the router. */
+  mode: z.enum(['manual', 'dynamic']).default('dynamic'),
   partitioner: z.enum(['hash', 'lexical']).default('hash'),
   service: z.string().default('campaign'),
   port: portSchema.default(4000),
@@ -46,3 +74,11 @@ export const readClusterFlagsSchema = z.strictObject({
   json: z.boolean().default(false),
 });
 export type ReadClusterFlags = z.infer<typeof readClusterFlagsSchema>;
+
+/** `isx split SHARD` and `isx move SHARD --to NODE`: commands that steer a dynamic cluster. */
+export const steerFlagsSchema = z.strictObject({
+  router: z.url().default('http://127.0.0.1:4000'),
+  at: z.string().min(1).optional(),
+  to: nodeIdSchema.optional(),
+});
+export type SteerFlags = z.infer<typeof steerFlagsSchema>;

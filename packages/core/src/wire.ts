@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { keyRangeSchema } from './key-range.js';
+import { shardMapWireSchema } from './membership-wire.js';
 import { partitionerNameSchema } from './partitioner.js';
 
 const versionSchema = z.number().int().min(1);
@@ -25,18 +26,33 @@ export const writeResultSchema = z.object({
 });
 export type WriteResult = z.infer<typeof writeResultSchema>;
 
-export const nodeStatusSchema = z.enum(['up', 'down', 'unknown']);
+/** `up`/`down` are probed (manual mode); `alive`/`suspect`/`dead` come from heartbeats (dynamic mode). */
+export const nodeStatusSchema = z.enum(['up', 'down', 'unknown', 'alive', 'suspect', 'dead']);
+
+/** A shard move the router is carrying out. */
+export const moveViewSchema = z.object({
+  shardId: z.string(),
+  type: z.string(),
+  from: z.string(),
+  to: z.string(),
+  phase: z.enum(['fencing', 'copying', 'switching']),
+  startedAt: z.string(),
+  entitiesCopied: z.number().int().min(0).optional(),
+});
+export type MoveView = z.infer<typeof moveViewSchema>;
 
 /** `GET /cluster` → 200 */
 export const clusterViewSchema = z.object({
   version: z.number().int().min(0),
-  mode: z.enum(['manual']),
+  mode: z.enum(['manual', 'dynamic']),
   nodes: z.array(
     z.object({
       id: z.string(),
       url: z.string(),
       status: nodeStatusSchema,
       shards: z.number().int().min(0),
+      service: z.string().optional(),
+      heartbeatAgeMs: z.number().min(0).nullable().optional(),
     }),
   ),
   types: z.record(
@@ -47,6 +63,9 @@ export const clusterViewSchema = z.object({
       shards: z.array(z.object({ id: z.string(), range: keyRangeSchema, node: z.string() })),
     }),
   ),
+  /** The map in the form a client's routing cache loads. */
+  map: shardMapWireSchema.optional(),
+  moves: z.array(moveViewSchema).optional(),
 });
 export type ClusterView = z.infer<typeof clusterViewSchema>;
 

@@ -3,124 +3,208 @@
  * stores in a data directory. The phase demos, the tests in `test/` and `isx up` all use
  * it, so what they show is what a deployment would do.
  *
- * It never fakes a fault: `kill` is a real SIGKILL, `restart` a new process on the same
- * data directory and port.
+ * Two modes: `manual` writes phase 1's hand-made configuration and starts every process
+ * from it; `dynamic` starts a router with its own store and nodes that register with it
+ * (phase 2), sharing a freshly generated cluster token. It never fakes a fault: `kill` is
+ * a real SIGKILL, `restart` a new process on the same data directory.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ClusterConfig, PartitionerName } from '@isx/core';
-import { freePorts } from './free-port.js';
+import { CLUSTER_TOKEN_ENV, type ClusterConfig, type PartitionerName } from '@isx/core';
+import { freePort, freePorts } from './free-port.js';
 import { ManagedProcess } from './managed-process.js';
 import { manualLayout } from './manual-layout.js';
 
 export interface LocalClusterOptions {
   /** Where configuration, Level stores and logs go. */
   readonly dataDir: string;
-  /** How many nodes (default 2). */
+  /** `manual` (phase 1, the default) or `dynamic` (phase 2). */
+  readonly mode?: 'manual' | 'dynamic';
+  /** How many nodes to start with (default 2). */
   readonly nodes?: number;
   /** The service every node runs (default `campaign`). */
   readonly service?: string;
+  /** Manual mode only: how ranges are drawn. */
   readonly partitioner?: PartitionerName;
+  /** Dynamic mode: shards per entity type (default 8). */
+  readonly shardsPerType?: number;
   /** The router's port; 0 or absent picks a free one. */
   readonly routerPort?: number;
-  /** Node log level (default `info`). */
+  /** Log level of every process (default `info`). */
   readonly logLevel?: string;
 }
 
 export class LocalCluster {
-  readonly config: ClusterConfig;
-  readonly configFile: string;
+  readonly options: LocalClusterOptions;
+  readonly config: ClusterConfig | undefined;
   readonly router: ManagedProcess;
-  readonly nodes: ReadonlyMap<string, ManagedProcess>;
+  /** The cluster token (dynamic mode). */
+  readonly token: string;
+  readonly #nodes = new Map<string, ManagedProcess>();
+  #nodeDirs = 0;
 
-  private constructor(
-    config: ClusterConfig,
-    configFile: string,
-    router: ManagedProcess,
-    nodes: Map<string, ManagedProcess>,
-  ) {
-    this.config = config;
-    this.configFile = configFile;
+  /** @internal Use {@link LocalCluster.start}. */
+  constructor(options: LocalClusterOptions, router: ManagedProcess, token: string, config?: ClusterConfig) {
+    this.options = options;
     this.router = router;
-    this.nodes = nodes;
+    this.token = token;
+    this.config = config;
   }
 
   /**
-   * Writes the configuration and starts the nodes, then the router.
+   * Starts a cluster and waits until every process answers.
    *
    * @example
-   * const cluster = await LocalCluster.start({ dataDir: '/tmp/isx', nodes: 2, partitioner: 'lexical' });
+   * const cluster = await LocalCluster.start({ dataDir: '/tmp/isx', mode: 'dynamic', nodes: 2 });
    * await fetch(`${cluster.routerUrl}/campaign/apple`);
    * await cluster.stop();
    */
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
-    const count = options.nodes ?? 2;
-    const service = options.service ?? 'campaign';
-    const [routerPort = 0, ...nodePorts] = await freePorts(count + 1);
-    const config = manualLayout({
-      type: service,
-      partitioner: options.partitioner ?? 'hash',
-      nodeUrls: nodePorts.map((port) => `http://127.0.0.1:${port}`),
-    });
     await mkdir(options.dataDir, { recursive: true });
-    const configFile = join(options.dataDir, 'cluster.json');
-    await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
-    const level = options.logLevel ?? 'info';
-    const nodes = new Map<string, ManagedProcess>();
-    for (const [id, address] of Object.entries(config.nodes)) {
-      nodes.set(
-        id,
-        new ManagedProcess({
-          name: id,
-          url: address.url,
-          logFile: join(options.dataDir, 'logs', `${id}.log`),
-          args: [
-            'node',
-            '--service',
-            service,
-            '--config',
-            configFile,
-            '--node',
-            id,
-            '--data',
-            join(options.dataDir, id),
-            '--log-level',
-            level,
-          ],
-        }),
-      );
-    }
-    const port = options.routerPort || routerPort;
-    const router = new ManagedProcess({
-      name: 'router',
-      url: `http://127.0.0.1:${port}`,
-      logFile: join(options.dataDir, 'logs', 'router.log'),
-      args: ['router', '--config', configFile, '--port', String(port), '--log-level', level],
-    });
-    const cluster = new LocalCluster(config, configFile, router, nodes);
-    try {
-      await Promise.all([...nodes.values()].map((node) => node.start()));
-      await router.start();
-    } catch (error) {
-      await cluster.stop();
-      throw error;
-    }
-    return cluster;
+    return options.mode === 'dynamic' ? startDynamic(options) : startManual(options);
   }
 
   get routerUrl(): string {
     return this.router.spec.url;
   }
 
+  /** The nodes by id. */
+  get nodes(): ReadonlyMap<string, ManagedProcess> {
+    return this.#nodes;
+  }
+
   /** The managed process of a node. */
   node(id: string): ManagedProcess {
-    const node = this.nodes.get(id);
-    if (!node) throw new Error(`no node ${id}; nodes are ${[...this.nodes.keys()].join(', ')}`);
+    const node = this.#nodes.get(id);
+    if (!node) throw new Error(`no node ${id}; nodes are ${[...this.#nodes.keys()].join(', ')}`);
     return node;
+  }
+
+  /** Dynamic mode: starts one more node, which registers and receives shards. Returns its id. */
+  async addNode(): Promise<string> {
+    if (this.options.mode !== 'dynamic') throw new Error('addNode needs a dynamic cluster');
+    const index = (this.#nodeDirs += 1);
+    const port = await freePort();
+    const dir = join(this.options.dataDir, `node-dir-${index}`);
+    const child = new ManagedProcess({
+      name: `node-dir-${index}`,
+      url: `http://127.0.0.1:${port}`,
+      logFile: join(this.options.dataDir, 'logs', `node-dir-${index}.log`),
+      env: { [CLUSTER_TOKEN_ENV]: this.token },
+      waitForRegistration: true,
+      args: [
+        'node',
+        '--service',
+        this.options.service ?? 'campaign',
+        '--router',
+        this.routerUrl,
+        '--data',
+        dir,
+        '--port',
+        String(port),
+        '--log-level',
+        this.options.logLevel ?? 'info',
+      ],
+    });
+    await child.start();
+    const id = child.reportedId ?? `node-dir-${index}`;
+    this.#nodes.set(id, child);
+    return id;
   }
 
   /** Stops every process: SIGTERM, then SIGKILL after a grace period. */
   async stop(): Promise<void> {
-    await Promise.all([this.router, ...this.nodes.values()].map((p) => p.stop()));
+    await Promise.all([this.router, ...this.#nodes.values()].map((p) => p.stop()));
   }
+
+  /** @internal Used while starting a manual cluster. */
+  adopt(id: string, child: ManagedProcess): void {
+    this.#nodes.set(id, child);
+  }
+}
+
+async function startManual(options: LocalClusterOptions): Promise<LocalCluster> {
+  const count = options.nodes ?? 2;
+  const service = options.service ?? 'campaign';
+  const [routerPort = 0, ...nodePorts] = await freePorts(count + 1);
+  const config = manualLayout({
+    type: service,
+    partitioner: options.partitioner ?? 'hash',
+    nodeUrls: nodePorts.map((port) => `http://127.0.0.1:${port}`),
+  });
+  const configFile = join(options.dataDir, 'cluster.json');
+  await writeFile(configFile, `${JSON.stringify(config, null, 2)}\n`);
+  const level = options.logLevel ?? 'info';
+  const port = options.routerPort || routerPort;
+  const router = new ManagedProcess({
+    name: 'router',
+    url: `http://127.0.0.1:${port}`,
+    logFile: join(options.dataDir, 'logs', 'router.log'),
+    args: ['router', '--config', configFile, '--port', String(port), '--log-level', level],
+  });
+  const cluster = new LocalCluster(options, router, '', config);
+  for (const [id, address] of Object.entries(config.nodes)) {
+    const args = [
+      'node',
+      '--service',
+      service,
+      '--config',
+      configFile,
+      '--node',
+      id,
+      '--data',
+      join(options.dataDir, id),
+      '--log-level',
+      level,
+    ];
+    cluster.adopt(
+      id,
+      new ManagedProcess({
+        name: id,
+        url: address.url,
+        logFile: join(options.dataDir, 'logs', `${id}.log`),
+        args,
+      }),
+    );
+  }
+  try {
+    await Promise.all([...cluster.nodes.values()].map((node) => node.start()));
+    await router.start();
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}
+
+async function startDynamic(options: LocalClusterOptions): Promise<LocalCluster> {
+  const token = randomBytes(16).toString('hex');
+  const port = options.routerPort || (await freePort());
+  const router = new ManagedProcess({
+    name: 'router',
+    url: `http://127.0.0.1:${port}`,
+    logFile: join(options.dataDir, 'logs', 'router.log'),
+    env: { [CLUSTER_TOKEN_ENV]: token },
+    args: [
+      'router',
+      '--data',
+      join(options.dataDir, 'router'),
+      '--port',
+      String(port),
+      '--shards-per-type',
+      String(options.shardsPerType ?? 8),
+      '--log-level',
+      options.logLevel ?? 'info',
+    ],
+  });
+  const cluster = new LocalCluster({ ...options, mode: 'dynamic' }, router, token);
+  try {
+    await router.start();
+    for (let i = 0; i < (options.nodes ?? 2); i += 1) await cluster.addNode();
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
 }

@@ -26,6 +26,8 @@ export interface ManagedProcessSpec {
   readonly url: string;
   readonly logFile: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** Wait until the health check reports an id other than `unregistered` (a node under a router). */
+  readonly waitForRegistration?: boolean;
 }
 
 export class ManagedProcess {
@@ -34,6 +36,7 @@ export class ManagedProcess {
   #exit: Promise<void> | undefined;
   #log: WriteStream | undefined;
   #starts = 0;
+  #reportedId: string | undefined;
 
   constructor(spec: ManagedProcessSpec) {
     this.spec = spec;
@@ -50,6 +53,11 @@ export class ManagedProcess {
   /** True while the OS process exists (including while stopped by SIGSTOP). */
   get running(): boolean {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  /** The id the process reported in its last health check (a node's id comes from the router). */
+  get reportedId(): string | undefined {
+    return this.#reportedId;
   }
 
   /** How many times the process has been started. */
@@ -116,7 +124,11 @@ export class ManagedProcess {
       }
       try {
         const response = await fetch(`${this.spec.url}/healthz`, { signal: AbortSignal.timeout(500) });
-        if (response.ok) return;
+        if (response.ok) {
+          const { id } = (await response.json()) as { id?: string };
+          this.#reportedId = id;
+          if (!this.spec.waitForRegistration || (id !== undefined && id !== 'unregistered')) return;
+        }
       } catch {
         // not listening yet
       }

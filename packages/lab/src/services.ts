@@ -3,8 +3,8 @@
  * entity types its nodes host.
  */
 import { campaign } from '@isx/campaign';
-import type { EntityDefinition } from '@isx/core';
+import type { ServiceDefinition } from '@isx/shard';
 
-export const SERVICES: Readonly<Record<string, readonly EntityDefinition[]>> = {
-  campaign: [campaign],
+export const SERVICES: Readonly<Record<string, ServiceDefinition>> = {
+  campaign: { name: 'campaign', entities: [campaign] },
 };

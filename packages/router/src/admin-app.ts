@@ -7,11 +7,15 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { IsxError, isIsxError, type ClusterView, type Health, type ShardMap } from '@isx/core';
 import type { Logger } from 'pino';
+import type { ClusterManager } from './cluster-manager.js';
+import { createClusterRoutes } from './cluster-routes.js';
 import { probeNode } from './node-probe.js';
 
 export interface AdminAppOptions {
   routerId: string;
   map: () => ShardMap;
+  /** A dynamic cluster (phase 2): its routes are mounted and `GET /cluster` shows liveness and moves. */
+  cluster?: { manager: ClusterManager; token: string } | undefined;
   logger: Logger;
   probeTimeoutMs?: number;
 }
@@ -27,8 +31,12 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
   });
 
   app.get('/cluster', async (_request, response) => {
-    response.json(await clusterView(options.map(), options.probeTimeoutMs ?? 300));
+    const manager = options.cluster?.manager;
+    response.json(
+      manager ? dynamicView(manager) : await clusterView(options.map(), options.probeTimeoutMs ?? 300),
+    );
   });
+  if (options.cluster) app.use(createClusterRoutes(options.cluster.manager, options.cluster.token));
 
   app.use((request: Request) => {
     throw new IsxError('ROUTE_NOT_FOUND', `No route for ${request.method} ${request.path}.`);
@@ -62,5 +70,30 @@ async function clusterView(map: ShardMap, probeTimeoutMs: number): Promise<Clust
         { partitioner: layout.partitioner, keySpace: layout.keySpace, shards: layout.shards },
       ]),
     ),
+    map: { version: map.version, config: map.config },
+  };
+}
+
+function dynamicView(manager: ClusterManager): ClusterView {
+  const map = manager.map;
+  return {
+    version: map.version,
+    mode: 'dynamic',
+    nodes: manager.nodes().map((n) => ({
+      id: n.record.id,
+      url: n.record.url,
+      status: n.status,
+      shards: map.shardsOf(n.record.id).length,
+      service: n.record.service,
+      heartbeatAgeMs: n.heartbeatAgeMs === null ? null : Math.round(n.heartbeatAgeMs),
+    })),
+    types: Object.fromEntries(
+      Object.entries(map.config.types).map(([type, layout]) => [
+        type,
+        { partitioner: layout.partitioner, keySpace: layout.keySpace, shards: layout.shards },
+      ]),
+    ),
+    map: { version: map.version, config: map.config },
+    moves: manager.moves,
   };
 }

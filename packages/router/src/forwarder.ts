@@ -1,17 +1,20 @@
 /**
- * The forwarding path: one keyed request, streamed to the node that owns the key.
+ * The forwarding path: one keyed request, sent to the node that owns the key.
  *
- * It never parses a body (DESIGN §9): request and response stream through a pooled
- * keep-alive agent. What it must get right is the meaning of each failure, because a
+ * It never parses a body (DESIGN §9): the answer streams back through a pooled keep-alive
+ * agent. What it must get right is the meaning of each failure, because a
  * caller decides on it whether to retry:
  * - connection refused: the node provably did not apply anything → 503 `NODE_UNAVAILABLE`;
  * - reset or lost after the request went out: unknown outcome → 502 `NODE_CONNECTION_LOST`;
  * - no answer within the timeout: unknown outcome → 504 `NODE_TIMEOUT`;
  * - a 5xx without our error envelope → 502 `NODE_ERROR`, never the node's raw body.
- * Only GET and HEAD are retried (once), and only on a reused socket that the node had closed.
+ * A request is resent only when the node provably did not take it (a read on a reused keep-alive
+ * socket the node had closed, or an answer of `421 WRONG_SHARD`, `503 SHARD_MOVING` or `503 MAP_NOT_READY`,
+ * which a node gives before applying anything). Request bodies are buffered (at most 1 MiB,
+ * never parsed) so that such a resend is possible.
  */
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { errorBodySchema, IsxError, RetryableError } from '@isx/core';
+import { errorBodySchema, IsxError, RetryableError, type ErrorBody } from '@isx/core';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -32,6 +35,24 @@ export interface ForwardTarget {
   readonly nodeUrl: string;
   readonly shardId: string;
 }
+
+/** The request as it goes to the node: possibly rewritten (a POST becomes a conditional PUT). */
+export interface OutgoingRequest {
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Record<string, string | string[]>;
+  readonly body: Buffer | undefined;
+  /** Whether an answer that says "not here yet" may be handed back for a retry instead of relayed. */
+  readonly retryable: boolean;
+  /** Relay a 2xx answer with this status and these extra headers (201 and Location for a create). */
+  readonly success?: { status: number; headers: Record<string, string> };
+}
+
+/** What became of one attempt: answered to the client, or to be retried. */
+export type ForwardOutcome = { kind: 'answered' } | { kind: 'retry'; code: string; retryAfterMs: number };
+
+/** Codes a node answers before applying anything, for a shard that is moving or not yet known. */
+const RETRY_CODES = new Set(['WRONG_SHARD', 'SHARD_MOVING', 'MAP_NOT_READY']);
 
 export interface ForwarderOptions {
   /** How long the node may take to start answering (default 10 s). */
@@ -54,15 +75,22 @@ export class Forwarder {
   }
 
   /**
-   * Streams `request` to the target and the answer back to `response`. Resolves when the
-   * exchange is over; failures are answered, not thrown.
+   * Sends one attempt to the target and streams the answer back to `response`, unless the
+   * answer is a retryable "not here yet" and `outgoing.retryable` allows handing it back.
+   * Failures are answered, not thrown.
    */
-  forward(request: IncomingMessage, response: ServerResponse, target: ForwardTarget): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const attempt = (retry: boolean): void => {
-        const upstream = httpRequest(`${target.nodeUrl}${request.url ?? '/'}`, {
-          method: request.method,
-          headers: forwardHeaders(request),
+  forward(
+    response: ServerResponse,
+    target: ForwardTarget,
+    outgoing: OutgoingRequest,
+  ): Promise<ForwardOutcome> {
+    return new Promise<ForwardOutcome>((resolve) => {
+      const attempt = (retryOnReset: boolean): void => {
+        const upstream = httpRequest(`${target.nodeUrl}${outgoing.path}`, {
+          method: outgoing.method,
+          headers: outgoing.body
+            ? { ...outgoing.headers, 'content-length': String(outgoing.body.length) }
+            : outgoing.headers,
           agent: this.#agent,
         });
         let answered = false;
@@ -79,24 +107,25 @@ export class Forwarder {
         });
         upstream.on('response', (answer) => {
           answered = true;
-          relayAnswer(answer, response, target).then(resolve, resolve);
+          relayAnswer(answer, response, target, outgoing).then(resolve, () => resolve({ kind: 'answered' }));
         });
         upstream.on('error', (error: NodeJS.ErrnoException) => {
           if (answered) {
             response.destroy();
-            return resolve();
+            return resolve({ kind: 'answered' });
           }
+          // A reset on a reused keep-alive socket is usually the node having closed it idle, but
+          // a node killed mid-write resets too: only reads may be sent again on that guess.
           const reusedReset = upstream.reusedSocket && error.code === 'ECONNRESET';
-          const idempotent = request.method === 'GET' || request.method === 'HEAD';
-          if (retry && reusedReset && idempotent) return attempt(false);
-          sendEnvelope(response, failureFor(error, target), !request.complete);
-          resolve();
+          const safe = outgoing.method === 'GET' || outgoing.method === 'HEAD';
+          if (retryOnReset && reusedReset && safe) return attempt(false);
+          sendEnvelope(response, failureFor(error, target), false);
+          resolve({ kind: 'answered' });
         });
         response.on('close', () => {
           if (!response.writableFinished) upstream.destroy();
         });
-        if (request.method === 'GET' || request.method === 'HEAD' || request.complete) upstream.end();
-        else request.pipe(upstream);
+        upstream.end(outgoing.body);
       };
       attempt(true);
     });
@@ -108,7 +137,7 @@ export class Forwarder {
   }
 }
 
-function forwardHeaders(request: IncomingMessage): Record<string, string | string[]> {
+export function forwardHeaders(request: IncomingMessage): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
@@ -121,24 +150,35 @@ async function relayAnswer(
   answer: IncomingMessage,
   response: ServerResponse,
   target: ForwardTarget,
-): Promise<void> {
+  outgoing: OutgoingRequest,
+): Promise<ForwardOutcome> {
   const status = answer.statusCode ?? 502;
   const headers: Record<string, string | string[]> = { 'x-isx-shard': target.shardId };
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
-  if (status < 500) {
+  if (status < 300 && outgoing.success) {
+    response.writeHead(outgoing.success.status, { ...headers, ...outgoing.success.headers });
+    answer.pipe(response);
+    await new Promise<void>((done) => response.on('close', done));
+    return { kind: 'answered' };
+  }
+  if (status !== 421 && status < 500) {
     response.writeHead(status, headers);
     answer.pipe(response);
     await new Promise<void>((done) => response.on('close', done));
-    return;
+    return { kind: 'answered' };
   }
-  const body = await readCapped(answer, MAX_ERROR_BODY);
-  const envelope = tryEnvelope(body);
+  const envelope = tryEnvelope(await readCapped(answer, MAX_ERROR_BODY));
   if (envelope !== undefined) {
-    response.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(envelope)) });
-    response.end(envelope);
-    return;
+    if (outgoing.retryable && RETRY_CODES.has(envelope.error.code)) {
+      const retryAfterMs = Number(answer.headers['retry-after'] ?? 0) * 1000;
+      return { kind: 'retry', code: envelope.error.code, retryAfterMs };
+    }
+    const payload = JSON.stringify(envelope);
+    response.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(payload)) });
+    response.end(payload);
+    return { kind: 'answered' };
   }
   sendEnvelope(
     response,
@@ -151,6 +191,7 @@ async function relayAnswer(
     ),
     false,
   );
+  return { kind: 'answered' };
 }
 
 function failureFor(error: NodeJS.ErrnoException, target: ForwardTarget): IsxError {
@@ -212,10 +253,10 @@ async function readCapped(stream: IncomingMessage, limit: number): Promise<strin
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function tryEnvelope(text: string): string | undefined {
+function tryEnvelope(text: string): ErrorBody | undefined {
   try {
     const parsed = errorBodySchema.safeParse(JSON.parse(text));
-    return parsed.success ? JSON.stringify(parsed.data) : undefined;
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

@@ -15,8 +15,15 @@
  */
 export { createAdminApp } from './admin-app.js';
 export type { AdminAppOptions } from './admin-app.js';
+export { ClusterManager } from './cluster-manager.js';
+export type { ClusterManagerOptions, NodeView } from './cluster-manager.js';
+export { FailureDetector } from './failure-detector.js';
+export type { FailureDetectorOptions, Liveness, LivenessChange } from './failure-detector.js';
 export { Forwarder } from './forwarder.js';
-export type { ForwarderOptions, ForwardTarget } from './forwarder.js';
+export type { ForwarderOptions, ForwardOutcome, ForwardTarget, OutgoingRequest } from './forwarder.js';
+export { IdGenerator } from './id-generator.js';
+export { hashRanges, initialShards, planMoves } from './placement.js';
+export type { PlannedMove } from './placement.js';
 export { startRouter } from './router.js';
 export type { RouterOptions, RunningRouter } from './router.js';
 export { ROUTER_USAGE, runRouterMain } from './router-main.js';

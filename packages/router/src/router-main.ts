@@ -1,19 +1,22 @@
 /**
- * The command-line entry of a router (`isx router`, or `main.js`): parse flags, load the
- * cluster configuration, refuse it with every problem named if it has gaps or overlaps,
- * and run until SIGINT or SIGTERM.
+ * The command-line entry of a router (`isx router`, or `main.js`): parse flags, then either
+ * load a manual cluster configuration (refused with every problem named if it has gaps or
+ * overlaps) or open the router's store for a dynamic cluster, and run until SIGINT or SIGTERM.
  */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
+  CLUSTER_TOKEN_ENV,
   isIsxError,
   parseClusterConfig,
   parseJson,
   routerFlagsSchema,
   ShardMap,
+  systemClock,
   validationError,
 } from '@isx/core';
 import { pino } from 'pino';
+import { ClusterManager } from './cluster-manager.js';
 import { startRouter, type RunningRouter } from './router.js';
 
 export const ROUTER_USAGE =
@@ -26,6 +29,12 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
       args: argv,
       options: {
         config: { type: 'string' },
+        data: { type: 'string' },
+        'router-id': { type: 'string' },
+        'shards-per-type': { type: 'string' },
+        'heartbeat-ms': { type: 'string' },
+        'suspect-after-ms': { type: 'string' },
+        'dead-after-ms': { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
         'node-timeout-ms': { type: 'string' },
@@ -36,16 +45,35 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
     const parsed = routerFlagsSchema.safeParse(values);
     if (!parsed.success) throw validationError(parsed.error, 'command line');
     const flags = parsed.data;
-    const map = new ShardMap(parseClusterConfig(parseJson(await readFile(flags.config, 'utf8'), `configuration file ${flags.config}`)));
     const logger = pino({ level: flags['log-level'] }).child({ role: 'router' });
-    const router = await startRouter({
-      map,
-      host: flags.host,
-      port: flags.port,
-      nodeTimeoutMs: flags['node-timeout-ms'],
-      logger,
-    });
-    logger.info({ url: router.url, types: map.types }, 'router listening');
+    const common = { host: flags.host, port: flags.port, nodeTimeoutMs: flags['node-timeout-ms'], logger };
+    let router: RunningRouter;
+    if (flags.data !== undefined) {
+      const token = process.env[CLUSTER_TOKEN_ENV];
+      if (!token) throw new Error(`${CLUSTER_TOKEN_ENV} must hold the cluster token for a dynamic cluster`);
+      const manager = await ClusterManager.open({
+        dataDir: flags.data,
+        token,
+        ...(flags['router-id'] ? { routerId: flags['router-id'] } : {}),
+        shardsPerType: flags['shards-per-type'],
+        heartbeatMs: flags['heartbeat-ms'],
+        suspectAfterMs: flags['suspect-after-ms'],
+        deadAfterMs: flags['dead-after-ms'],
+        clock: systemClock,
+        logger,
+      });
+      router = await startRouter({ ...common, cluster: { manager, token } });
+    } else {
+      const file = flags.config!;
+      const map = new ShardMap(
+        parseClusterConfig(parseJson(await readFile(file, 'utf8'), `configuration file ${file}`)),
+      );
+      router = await startRouter({ ...common, map });
+    }
+    logger.info(
+      { url: router.url, mode: flags.data === undefined ? 'manual' : 'dynamic' },
+      'router listening',
+    );
     const stop = (signal: string): void => {
       logger.info({ signal }, 'router stopping');
       router.close().then(

@@ -1,27 +1,37 @@
 /**
  * `startRouter`: the service locator. Every keyed request is located in the shard map and
- * streamed to the owning node; everything else goes to the admin app.
+ * sent to the owning node; everything else goes to the admin app.
  *
- * The router checks what it can without a body (type, key, coverage, declared size) and
- * answers those errors itself, so a bad request never costs a node a round trip.
+ * The router checks what it can without parsing a body (type, key, coverage, size) and
+ * answers those errors itself. A request that meets a shard in the middle of a move
+ * (`421`, `503 SHARD_MOVING`) is held and resent, against the current map, until it lands
+ * or `holdMs` runs out. `POST /:type` makes a new key and creates the entity with a
+ * conditional PUT, answering `201` with `Location`.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isIsxError, IsxError, MAX_BODY_BYTES, parseEntityPath, type ShardMap } from '@isx/core';
 import { pino, type Logger } from 'pino';
 import { createAdminApp } from './admin-app.js';
-import { Forwarder, sendEnvelope } from './forwarder.js';
+import type { ClusterManager } from './cluster-manager.js';
+import { Forwarder, forwardHeaders, sendEnvelope, type OutgoingRequest } from './forwarder.js';
 
-const ADMIN_PREFIXES = ['/cluster', '/healthz', '/metrics', '/dashboard'];
+const ADMIN_PREFIXES = ['/cluster', '/healthz', '/metrics', '/dashboard', '/internal'];
 
 export interface RouterOptions {
-  map: ShardMap;
+  /** Phase 1: a fixed shard map. */
+  map?: ShardMap;
+  /** Phase 2: a dynamic cluster with its token. */
+  cluster?: { manager: ClusterManager; token: string };
   host?: string;
   /** 0 picks a free port. */
   port?: number;
   routerId?: string;
   nodeTimeoutMs?: number;
+  /** How long a request may be held while its shard moves (default 10 s). */
+  holdMs?: number;
   logger?: Logger;
 }
 
@@ -32,16 +42,25 @@ export interface RunningRouter {
 }
 
 /**
- * Starts a router over a fixed shard map.
+ * Starts a router.
  *
  * @example
  * const router = await startRouter({ map: new ShardMap(parseClusterConfig(config)), port: 4000 });
  */
 export async function startRouter(options: RouterOptions): Promise<RunningRouter> {
   const logger = options.logger ?? pino({ level: 'info' }).child({ role: 'router' });
-  const map = options.map;
+  const fixed = options.map;
+  const manager = options.cluster?.manager;
+  if (!fixed && !manager) throw new TypeError('startRouter needs a map or a cluster');
+  const currentMap = (): ShardMap => manager?.map ?? fixed!;
   const forwarder = new Forwarder({ timeoutMs: options.nodeTimeoutMs ?? 10_000 });
-  const admin = createAdminApp({ routerId: options.routerId ?? 'router', map: () => map, logger });
+  const admin = createAdminApp({
+    routerId: options.routerId ?? 'router',
+    map: currentMap,
+    cluster: options.cluster,
+    logger,
+  });
+  const holdMs = options.holdMs ?? 10_000;
 
   const handleKeyed = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = parseEntityPath(request.url ?? '/');
@@ -51,24 +70,50 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         `No route for ${request.method} ${(request.url ?? '/').split('?', 1)[0]}.`,
       );
     }
-    if (path.key === undefined) {
-      if (!map.hasType(path.type)) map.locate(path.type, '');
-      throw new IsxError(
-        'METHOD_NOT_ALLOWED',
-        `${request.method} /${path.type} is not served yet; use PUT /${path.type}/:key.`,
+    let key = path.key;
+    let outgoing: Omit<OutgoingRequest, 'retryable'>;
+    const body = await readBody(request);
+    if (key === undefined) {
+      if (request.method !== 'POST')
+        throw new IsxError(
+          'METHOD_NOT_ALLOWED',
+          `${request.method} /${path.type} is not allowed; use POST to create.`,
+        );
+      if (!manager) {
+        currentMap().locate(path.type, '');
+        throw new IsxError(
+          'METHOD_NOT_ALLOWED',
+          'POST /:type needs a dynamic cluster (phase 2); use PUT /:type/:key.',
+        );
+      }
+      key = manager.newKey(path.type);
+      const location = `/${path.type}/${key}`;
+      outgoing = {
+        method: 'PUT',
+        path: location,
+        headers: { ...forwardHeaders(request), 'if-none-match': '*' },
+        body,
+        success: { status: 201, headers: { location } },
+      };
+    } else {
+      outgoing = {
+        method: request.method ?? 'GET',
+        path: request.url ?? '/',
+        headers: forwardHeaders(request),
+        body,
+      };
+    }
+    const deadline = performance.now() + holdMs;
+    for (let attempt = 0; ; attempt += 1) {
+      const placement = currentMap().locate(path.type, key);
+      const outcome = await forwarder.forward(
+        response,
+        { nodeId: placement.shard.node, nodeUrl: placement.nodeUrl, shardId: placement.shard.id },
+        { ...outgoing, retryable: performance.now() < deadline },
       );
+      if (outcome.kind === 'answered') return;
+      await sleep(Math.min(250, Math.max(outcome.retryAfterMs, 10 * 2 ** Math.min(attempt, 5))));
     }
-    const placement = map.locate(path.type, path.key);
-    if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) {
-      throw new IsxError('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes.`, {
-        details: { limitBytes: MAX_BODY_BYTES },
-      });
-    }
-    await forwarder.forward(request, response, {
-      nodeId: placement.shard.node,
-      nodeUrl: placement.nodeUrl,
-      shardId: placement.shard.id,
-    });
   };
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
@@ -95,8 +140,28 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         server.close(() => resolve());
         server.closeIdleConnections();
         forwarder.close();
-      });
+      }).then(() => manager?.close());
       return closing;
     },
   };
+}
+
+/** Reads a request body of at most 1 MiB, unparsed; `undefined` when there is none. */
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw tooLarge();
+  if (request.method === 'GET' || request.method === 'HEAD') return undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return chunks.length === 0 ? undefined : Buffer.concat(chunks);
+}
+
+function tooLarge(): IsxError {
+  return new IsxError('PAYLOAD_TOO_LARGE', `The body is larger than ${MAX_BODY_BYTES} bytes.`, {
+    details: { limitBytes: MAX_BODY_BYTES },
+  });
 }

@@ -57,8 +57,8 @@ export class EntityHost {
 
   async get(type: string, key: string): Promise<EntityRecord> {
     this.#definition(type);
-    this.#ownership.check(type, key);
-    const stored = await this.#store.getEntity(type, key);
+    const { partitionKey } = this.#ownership.check(type, key);
+    const stored = await this.#store.getEntity(type, partitionKey, key);
     if (!stored?.data) throw notFound(type, key);
     return { key, version: stored.version, data: stored.data };
   }
@@ -73,10 +73,10 @@ export class EntityHost {
     const definition = this.#definition(type);
     this.#ownership.check(type, key);
     const input = parseInput(definition, key, body);
-    return this.#locks.run(`${type}/${key}`, async () => {
-      const current = await this.#store.getEntity(type, key);
+    return this.#write(type, key, async (partitionKey) => {
+      const current = await this.#store.getEntity(type, partitionKey, key);
       checkConditions(conditions, current);
-      return this.#commit(definition, key, input, current);
+      return this.#commit(definition, partitionKey, key, input, current);
     });
   }
 
@@ -88,33 +88,42 @@ export class EntityHost {
     conditions: WriteConditions = {},
   ): Promise<WriteResult> {
     const definition = this.#definition(type);
-    this.#ownership.check(type, key);
-    return this.#locks.run(`${type}/${key}`, async () => {
-      const current = await this.#store.getEntity(type, key);
+    return this.#write(type, key, async (partitionKey) => {
+      const current = await this.#store.getEntity(type, partitionKey, key);
       if (!current?.data) throw notFound(type, key);
       checkConditions(conditions, current);
       const merged = applyMergePatch(current.data, patch) as Record<string, unknown>;
       const input = parseInput(definition, key, merged);
-      return this.#commit(definition, key, input, current);
+      return this.#commit(definition, partitionKey, key, input, current);
     });
   }
 
   async delete(type: string, key: string, conditions: WriteConditions = {}): Promise<WriteResult> {
     this.#definition(type);
-    this.#ownership.check(type, key);
-    return this.#locks.run(`${type}/${key}`, async () => {
-      const current = await this.#store.getEntity(type, key);
+    return this.#write(type, key, async (partitionKey) => {
+      const current = await this.#store.getEntity(type, partitionKey, key);
       if (!current?.data) throw notFound(type, key);
       checkConditions(conditions, current);
       const version = current.version + 1;
       const tombstone: StoredEntity = { version, updatedAt: new Date(this.#clock.now()).toISOString() };
-      await this.#store.write([{ kind: 'put-entity', type, key, value: tombstone }]);
+      await this.#store.write([{ kind: 'put-entity', type, partitionKey, key, value: tombstone }]);
       return { key, version };
     });
   }
 
+  /** Admits a write into its shard (refused while the shard is fenced) and runs it alone for its key. */
+  async #write<T>(type: string, key: string, task: (partitionKey: string) => Promise<T>): Promise<T> {
+    const ticket = this.#ownership.beginWrite(type, key);
+    try {
+      return await this.#locks.run(`${type}/${key}`, () => task(ticket.partitionKey));
+    } finally {
+      ticket.end();
+    }
+  }
+
   async #commit(
     definition: EntityDefinition,
+    partitionKey: string,
     key: string,
     input: unknown,
     current: StoredEntity | undefined,
@@ -126,6 +135,7 @@ export class EntityHost {
       {
         kind: 'put-entity',
         type: definition.type,
+        partitionKey,
         key,
         value: { version, data, updatedAt: now.toISOString() },
       },

@@ -1,13 +1,16 @@
 /**
  * The node's storage: one classic-level database under the data directory.
  *
- * Sublevels keep entity state and node metadata apart (later: log, outbox, inbox). All
+ * Sublevels keep entity state and node metadata apart (later: log, outbox, inbox). Entities
+ * are keyed by type, then partition key, then key, so the entities of one shard are one
+ * contiguous range: a move reads it with one iterator and a split needs no data rewrite. All
  * writes go through group commit, so concurrent requests share a batch and a sync. A
  * deleted entity leaves a tombstone that keeps its version, so a key re-created after a
  * delete never reuses a version an earlier `If-Match` could have seen. This module must
  * never acknowledge a write before Level has it.
  */
 import { mkdir } from 'node:fs/promises';
+import type { KeyRange } from '@isx/core';
 import { ClassicLevel } from 'classic-level';
 import { GroupCommit } from './internal/group-commit.js';
 
@@ -20,8 +23,16 @@ export interface StoredEntity {
 
 /** A write to one of the store's key spaces. */
 export type StoreOp =
-  | { kind: 'put-entity'; type: string; key: string; value: StoredEntity }
+  | { kind: 'put-entity'; type: string; partitionKey: string; key: string; value: StoredEntity }
+  | { kind: 'del-entity'; type: string; partitionKey: string; key: string }
   | { kind: 'put-meta'; name: string; value: unknown };
+
+/** One stored entity with its address, as a range scan yields it. */
+export interface ScannedEntity {
+  readonly key: string;
+  readonly partitionKey: string;
+  readonly value: StoredEntity;
+}
 
 export interface EntityStoreOptions {
   /** Whether each batch is synced to disk before it is acknowledged (default true). */
@@ -50,8 +61,23 @@ export class EntityStore {
   }
 
   /** The stored record of an entity (tombstones included), or `undefined`. */
-  async getEntity(type: string, key: string): Promise<StoredEntity | undefined> {
-    return this.#entities.get(entityKey(type, key));
+  async getEntity(type: string, partitionKey: string, key: string): Promise<StoredEntity | undefined> {
+    return this.#entities.get(entityKey(type, partitionKey, key));
+  }
+
+  /** Every entity (tombstones included) of `type` whose partition key is in `range`, in key order. */
+  async *scan(type: string, range: KeyRange): AsyncGenerator<ScannedEntity> {
+    for await (const [stored, value] of this.#entities.iterator(rangeBounds(type, range))) {
+      const { partitionKey, key } = parseEntityKey(type, stored);
+      yield { key, partitionKey, value };
+    }
+  }
+
+  /** Counts the live entities of `type` in `range`. */
+  async count(type: string, range: KeyRange): Promise<number> {
+    let live = 0;
+    for await (const entity of this.scan(type, range)) if (entity.value.data) live += 1;
+    return live;
   }
 
   async getMeta<T>(name: string): Promise<T | undefined> {
@@ -76,7 +102,9 @@ export class EntityStore {
     const batch = this.#db.batch();
     for (const op of ops) {
       if (op.kind === 'put-entity') {
-        batch.put(entityKey(op.type, op.key), op.value, { sublevel: this.#entities });
+        batch.put(entityKey(op.type, op.partitionKey, op.key), op.value, { sublevel: this.#entities });
+      } else if (op.kind === 'del-entity') {
+        batch.del(entityKey(op.type, op.partitionKey, op.key), { sublevel: this.#entities });
       } else {
         batch.put(op.name, op.value, { sublevel: this.#meta });
       }
@@ -85,7 +113,21 @@ export class EntityStore {
   }
 }
 
-// '/' can appear in neither a type name nor a key, so the pair maps to one string unambiguously.
-function entityKey(type: string, key: string): string {
-  return `${type}/${key}`;
+// '/' cannot appear in a type name, and NUL sorts below every key character, so
+// `type/partitionKey\0key` orders by partition key first and splits back unambiguously.
+const SEPARATOR = '\u0000';
+
+function entityKey(type: string, partitionKey: string, key: string): string {
+  return `${type}/${partitionKey}${SEPARATOR}${key}`;
+}
+
+function parseEntityKey(type: string, stored: string): { partitionKey: string; key: string } {
+  const rest = stored.slice(type.length + 1);
+  const at = rest.indexOf(SEPARATOR);
+  return { partitionKey: rest.slice(0, at), key: rest.slice(at + 1) };
+}
+
+function rangeBounds(type: string, range: KeyRange): { gte: string; lt: string } {
+  // '0' is the character after '/', so `${type}0` is above every key of the type.
+  return { gte: `${type}/${range.start}`, lt: range.end === null ? `${type}0` : `${type}/${range.end}` };
 }

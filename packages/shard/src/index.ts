@@ -15,9 +15,12 @@
 export { EntityHost } from './entity-host.js';
 export type { EntityHostOptions, WriteConditions } from './entity-host.js';
 export { EntityStore } from './entity-store.js';
-export type { EntityStoreOptions, StoredEntity, StoreOp } from './entity-store.js';
+export type { EntityStoreOptions, ScannedEntity, StoredEntity, StoreOp } from './entity-store.js';
 export { startNode } from './node.js';
-export type { NodeOptions, RunningNode } from './node.js';
+export type { NodeOptions, RouterAttachment, RunningNode } from './node.js';
 export { NODE_USAGE, runNodeMain } from './node-main.js';
-export { StaticOwnership } from './ownership.js';
-export type { Ownership } from './ownership.js';
+export type { ServiceDefinition } from './node-main.js';
+export { RouterLink } from './router-link.js';
+export type { RouterLinkOptions } from './router-link.js';
+export { MapOwnership, StaticOwnership } from './ownership.js';
+export type { Ownership, WriteTicket } from './ownership.js';

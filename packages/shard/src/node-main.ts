@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import {
+  CLUSTER_TOKEN_ENV,
   isIsxError,
   nodeFlagsSchema,
   parseClusterConfig,
@@ -18,19 +19,24 @@ import {
 import { pino } from 'pino';
 import { startNode, type RunningNode } from './node.js';
 
-export const NODE_USAGE = `Usage: --config FILE --node ID --data DIR [--host H] [--port P] [--no-fsync] [--log-level L]`;
+export const NODE_USAGE = `Usage: (--router URL | --config FILE --node ID) --data DIR [--host H] [--port P] [--no-fsync] [--log-level L]
+  With --router, the cluster token is read from ${CLUSTER_TOKEN_ENV}.`;
 
-/** Parses `argv` (without node and script) and runs a node until a signal stops it. */
-export async function runNodeMain(
-  entities: readonly EntityDefinition[],
-  argv: string[],
-): Promise<RunningNode> {
+/** A service: its name and the entity types its nodes host. */
+export interface ServiceDefinition {
+  readonly name: string;
+  readonly entities: readonly EntityDefinition[];
+}
+
+/** Parses `argv` (without node and script) and runs a node of `service` until a signal stops it. */
+export async function runNodeMain(service: ServiceDefinition, argv: string[]): Promise<RunningNode> {
   try {
     const { values } = parseArgs({
       args: argv,
       options: {
         config: { type: 'string' },
         node: { type: 'string' },
+        router: { type: 'string' },
         data: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
@@ -43,22 +49,40 @@ export async function runNodeMain(
     const parsed = nodeFlagsSchema.safeParse({ ...rest, fsync: noFsync !== true });
     if (!parsed.success) throw validationError(parsed.error, 'command line');
     const flags = parsed.data;
-    const config = parseClusterConfig(parseJson(await readFile(flags.config, 'utf8'), `configuration file ${flags.config}`));
-    const map = new ShardMap(config);
-    const address = config.nodes[flags.node];
-    if (!address) throw new Error(`node "${flags.node}" is not in ${flags.config}`);
-    const logger = pino({ level: flags['log-level'] }).child({ node: flags.node });
-    const node = await startNode({
-      nodeId: flags.node,
+    const logger = pino({ level: flags['log-level'] }).child({ service: service.name });
+    const common = {
       dataDir: flags.data,
-      entities,
-      map,
+      entities: service.entities,
       host: flags.host,
-      port: flags.port ?? Number(new URL(address.url).port),
       sync: flags.fsync,
       logger,
-    });
-    logger.info({ url: node.url, shards: map.shardsOf(flags.node).map((s) => s.id) }, 'node listening');
+    };
+    let node: RunningNode;
+    if (flags.router !== undefined) {
+      const token = process.env[CLUSTER_TOKEN_ENV];
+      if (!token)
+        throw new Error(`${CLUSTER_TOKEN_ENV} must hold the cluster token when a node runs under a router`);
+      node = await startNode({
+        ...common,
+        port: flags.port ?? 0,
+        router: { url: flags.router.replace(/\/+$/, ''), token, service: service.name },
+      });
+    } else {
+      const file = flags.config!;
+      const config = parseClusterConfig(
+        parseJson(await readFile(file, 'utf8'), `configuration file ${file}`),
+      );
+      const address = config.nodes[flags.node!];
+      if (!address) throw new Error(`node "${flags.node}" is not in ${file}`);
+      node = await startNode({
+        ...common,
+        map: new ShardMap(config),
+        nodeId: flags.node!,
+        token: process.env[CLUSTER_TOKEN_ENV],
+        port: flags.port ?? Number(new URL(address.url).port),
+      });
+    }
+    logger.info({ node: node.nodeId, url: node.url }, 'node listening');
     const stop = (signal: string): void => {
       logger.info({ signal }, 'node stopping');
       node.close().then(

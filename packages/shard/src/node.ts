@@ -1,9 +1,11 @@
 /**
  * `startNode`: one shard server process's worth of parts, wired together.
  *
- * Opens the store, builds the entity host for the node's shards, and listens. `close`
- * stops accepting requests, lets those in flight finish, then closes the store, so a
- * clean stop never cuts a write in half.
+ * Opens the store, builds the entity host, and listens. With a fixed `map` (phase 1) it
+ * owns what that map gives it. With a `router` (phase 2) it registers, adopts the map the
+ * router hands out, and follows it through heartbeats; until then it answers
+ * `503 MAP_NOT_READY`. `close` stops accepting requests, lets those in flight finish, then
+ * closes the store, so a clean stop never cuts a write in half.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -12,18 +14,31 @@ import { systemClock, type Clock, type EntityDefinition, type ShardMap } from '@
 import { pino, type Logger } from 'pino';
 import { EntityHost } from './entity-host.js';
 import { EntityStore } from './entity-store.js';
+import { createInternalRoutes } from './http/internal-routes.js';
 import { createNodeServer } from './http/node-server.js';
-import { StaticOwnership } from './ownership.js';
+import { MapOwnership } from './ownership.js';
+import { RouterLink } from './router-link.js';
+
+/** How a node finds its router (phase 2). */
+export interface RouterAttachment {
+  url: string;
+  token: string;
+  /** The service this node belongs to, e.g. `campaign`. */
+  service: string;
+}
 
 export interface NodeOptions {
-  /** This node's id in the shard map. */
-  nodeId: string;
-  /** The directory that holds this node's Level store. */
+  /** The directory that holds this node's Level store and its node id. */
   dataDir: string;
   /** The entity types this node can host. */
   entities: readonly EntityDefinition[];
-  /** The shard map that says which shards this node owns. */
-  map: ShardMap;
+  /** Phase 1: a fixed shard map and this node's id in it. */
+  map?: ShardMap;
+  nodeId?: string;
+  /** Phase 2: register with a router and follow its map. */
+  router?: RouterAttachment;
+  /** The cluster token for internal routes (defaults to the router's). */
+  token?: string;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -39,6 +54,7 @@ export interface RunningNode {
   readonly port: number;
   readonly entityHost: EntityHost;
   readonly store: EntityStore;
+  readonly ownership: MapOwnership;
   close(): Promise<void>;
 }
 
@@ -46,33 +62,75 @@ export interface RunningNode {
  * Starts a shard server.
  *
  * @example
- * const node = await startNode({ nodeId: 'node-1', dataDir: '/tmp/n1', entities: [campaign], map });
- * console.log(node.url);
- * await node.close();
+ * const node = await startNode({
+ *   dataDir: './data/node-1',
+ *   entities: [campaign],
+ *   router: { url: 'http://127.0.0.1:4000', token: process.env.ISX_CLUSTER_TOKEN!, service: 'campaign' },
+ * });
  */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
-  const logger = options.logger ?? pino({ level: 'info' }).child({ node: options.nodeId });
+  if (!options.router && !(options.map && options.nodeId)) {
+    throw new TypeError('startNode needs either { map, nodeId } or { router }');
+  }
+  const logger = options.logger ?? pino({ level: 'info' });
   const store = await EntityStore.open(join(options.dataDir, 'level'), { sync: options.sync ?? true });
+  const ownership = new MapOwnership(options.nodeId ?? 'unregistered', options.map);
   const entityHost = new EntityHost({
     store,
     entities: options.entities,
-    ownership: new StaticOwnership(options.map, options.nodeId),
+    ownership,
     clock: options.clock ?? systemClock,
   });
-  const server = createNodeServer({ nodeId: options.nodeId, host: entityHost, logger });
+  let link: RouterLink | undefined;
+  const internal = createInternalRoutes({
+    token: options.token ?? options.router?.token,
+    store,
+    ownership,
+    onFenceExpired: (shardId) => {
+      // A fence outlived its move: unfence only if the router still names this node the owner.
+      void link?.pullMap().then(
+        () => {
+          const stillOwned = ownership.map?.shardsOf(ownership.nodeId).some((s) => s.id === shardId);
+          if (stillOwned) ownership.unfence(shardId);
+          logger.warn({ shardId, stillOwned }, 'fence expired');
+        },
+        () =>
+          logger.warn({ shardId }, 'fence expired and the router cannot be asked; the shard stays fenced'),
+      );
+    },
+  });
+  const server = createNodeServer({ nodeId: () => ownership.nodeId, host: entityHost, logger, internal });
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const { port, address } = server.address() as AddressInfo;
   const url = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  if (options.router) {
+    link = new RouterLink({
+      routerUrl: options.router.url,
+      token: options.router.token,
+      service: options.router.service,
+      types: options.entities.map((e) => e.type),
+      advertisedUrl: url,
+      dataDir: options.dataDir,
+      ownership,
+      logger,
+    });
+    await link.register();
+    link.start();
+  }
   let closing: Promise<void> | undefined;
   return {
-    nodeId: options.nodeId,
+    get nodeId() {
+      return ownership.nodeId;
+    },
     url,
     port,
     entityHost,
     store,
+    ownership,
     close() {
       closing ??= (async () => {
+        link?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await closed;

@@ -1,29 +1,85 @@
 /**
- * Which keys this node may serve.
+ * Which keys this node may serve, and which of them are closed for writes.
  *
  * A request for a key whose shard belongs to another node is answered `421 WRONG_SHARD`
- * with the owner's address, so the router or a client can go there instead. A node must
- * never read or write an entity of a shard it does not own.
+ * with the owner's address, so the router or a client can go there instead. During a move
+ * the source *fences* the shard's range: writes are refused with a retryable
+ * `503 SHARD_MOVING` (reads go on), and the fence is granted only once the writes already
+ * in flight in that range have finished, so the copy that follows misses none of them.
+ * A node must never read or write an entity of a shard it does not own.
  */
-import { RetryableError, type ShardMap } from '@isx/core';
+import { IsxError, rangeContains, RetryableError, type KeyRange, type ShardMap } from '@isx/core';
 
-export interface Ownership {
-  /** Throws `WRONG_SHARD` (or `UNKNOWN_TYPE`, `KEY_NOT_COVERED`) unless this node owns the key. */
-  check(type: string, key: string): { shardId: string };
+/** A write admitted into a shard; `end` must be called when it has committed or failed. */
+export interface WriteTicket {
+  readonly shardId: string;
+  readonly partitionKey: string;
+  end(): void;
 }
 
-/** Ownership read from a fixed shard map, as in phase 1's manual configuration. */
-export class StaticOwnership implements Ownership {
-  readonly #map: ShardMap;
-  readonly #nodeId: string;
+export interface Ownership {
+  /** Throws `WRONG_SHARD` (or `UNKNOWN_TYPE`, `KEY_NOT_COVERED`, `MAP_NOT_READY`) unless this node owns the key. */
+  check(type: string, key: string): { shardId: string; partitionKey: string };
+  /** Like `check`, and also refuses a fenced range; the ticket holds off fences until it ends. */
+  beginWrite(type: string, key: string): WriteTicket;
+}
 
-  constructor(map: ShardMap, nodeId: string) {
+interface Fence {
+  readonly type: string;
+  readonly range: KeyRange;
+}
+
+/**
+ * Ownership read from a shard map that can be replaced by a newer one (phase 2: the map
+ * arrives at registration and is pulled whenever a heartbeat reply shows a newer version).
+ */
+export class MapOwnership implements Ownership {
+  #nodeId: string;
+  #map: ShardMap | undefined;
+  readonly #fences = new Map<string, Fence>();
+  readonly #inFlight = new Set<{ type: string; partitionKey: string }>();
+  #drained: Array<() => void> = [];
+
+  constructor(nodeId: string, map?: ShardMap) {
+    this.#nodeId = nodeId;
     this.#map = map;
+  }
+
+  get nodeId(): string {
+    return this.#nodeId;
+  }
+
+  /** Sets the id the router gave this node; only before any map has been adopted. */
+  assignNodeId(nodeId: string): void {
+    if (this.#map && nodeId !== this.#nodeId) throw new Error('the node id cannot change once a map is held');
     this.#nodeId = nodeId;
   }
 
-  check(type: string, key: string): { shardId: string } {
-    const placement = this.#map.locate(type, key);
+  get map(): ShardMap | undefined {
+    return this.#map;
+  }
+
+  /** Adopts `map` if it is newer than the one held; returns whether it did. */
+  update(map: ShardMap): boolean {
+    if (this.#map && map.version <= this.#map.version) return false;
+    this.#map = map;
+    // A fence on a range this node no longer owns has done its job: the range is gone.
+    for (const [shardId, fence] of this.#fences) {
+      const still = map
+        .shardsOf(this.#nodeId)
+        .some((s) => s.type === fence.type && sameRange(s.range, fence.range));
+      if (!still) this.#fences.delete(shardId);
+    }
+    return true;
+  }
+
+  check(type: string, key: string): { shardId: string; partitionKey: string } {
+    const map = this.#map;
+    if (!map)
+      throw new RetryableError('MAP_NOT_READY', 'This node has not received its shard map yet.', {
+        retryAfterMs: 200,
+      });
+    const placement = map.locate(type, key);
     if (placement.shard.node !== this.#nodeId) {
       throw new RetryableError(
         'WRONG_SHARD',
@@ -33,12 +89,78 @@ export class StaticOwnership implements Ownership {
             shard: placement.shard.id,
             owner: placement.shard.node,
             ownerUrl: placement.nodeUrl,
-            mapVersion: this.#map.version,
+            mapVersion: map.version,
           },
           retryAfterMs: 0,
         },
       );
     }
-    return { shardId: placement.shard.id };
+    return { shardId: placement.shard.id, partitionKey: placement.partitionKey };
   }
+
+  beginWrite(type: string, key: string): WriteTicket {
+    const owned = this.check(type, key);
+    for (const fence of this.#fences.values()) {
+      if (fence.type === type && rangeContains(fence.range, owned.partitionKey)) {
+        throw new RetryableError(
+          'SHARD_MOVING',
+          `Shard ${owned.shardId} is moving; retry the write shortly.`,
+          {
+            details: { shard: owned.shardId },
+            retryAfterMs: 50,
+          },
+        );
+      }
+    }
+    const entry = { type, partitionKey: owned.partitionKey };
+    this.#inFlight.add(entry);
+    return {
+      ...owned,
+      end: () => {
+        this.#inFlight.delete(entry);
+        this.#wakeDrainWaiters();
+      },
+    };
+  }
+
+  /** Closes a range for writes and resolves once no write in it is still in flight. */
+  async fence(shardId: string, type: string, range: KeyRange): Promise<void> {
+    const owned = this.#map?.shardsOf(this.#nodeId).some((s) => s.type === type && sameRange(s.range, range));
+    if (!owned)
+      throw new IsxError(
+        'UNKNOWN_SHARD',
+        `Node ${this.#nodeId} does not own shard ${shardId} with that range.`,
+      );
+    this.#fences.set(shardId, { type, range });
+    while ([...this.#inFlight].some((w) => w.type === type && rangeContains(range, w.partitionKey))) {
+      await new Promise<void>((resolve) => this.#drained.push(resolve));
+    }
+  }
+
+  /** Reopens a fenced range; a no-op when it is not fenced. */
+  unfence(shardId: string): void {
+    this.#fences.delete(shardId);
+  }
+
+  /** The ids of the fenced shards. */
+  get fenced(): string[] {
+    return [...this.#fences.keys()];
+  }
+
+  #wakeDrainWaiters(): void {
+    const waiters = this.#drained;
+    this.#drained = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** Ownership over a fixed map, as in phase 1's manual configuration. */
+export class StaticOwnership extends MapOwnership {
+  constructor(map: ShardMap, nodeId: string) {
+    super(nodeId, map);
+  }
+}
+
+function sameRange(a: KeyRange, b: KeyRange): boolean {
+  return a.start === b.start && a.end === b.end;
 }

@@ -6,7 +6,14 @@
  * command with a one-line reason and exit status 2.
  */
 import { parseArgs } from 'node:util';
-import { readClusterFlagsSchema, upFlagsSchema, validationError } from '@isx/core';
+import {
+  CLUSTER_TOKEN_ENV,
+  CLUSTER_TOKEN_HEADER,
+  readClusterFlagsSchema,
+  steerFlagsSchema,
+  upFlagsSchema,
+  validationError,
+} from '@isx/core';
 import { runRouterMain } from '@isx/router';
 import { runNodeMain } from '@isx/shard';
 import { fetchClusterView, nodesTable, shardsTable } from '../cluster-tables.js';
@@ -15,14 +22,21 @@ import { SERVICES } from '../services.js';
 
 const HELP = `isx — the Infinite Scale command line
 
-  isx up [--nodes 2] [--partitioner hash|lexical] [--port 4000] [--data .isx/cluster]
+  isx up [--nodes 2] [--mode dynamic|manual] [--partitioner hash|lexical] [--service campaign]
+         [--port 4000] [--data .isx/cluster] [--log-level info]
         start a local cluster (router + nodes, real processes); Ctrl-C stops it
-  isx router --config FILE [--port 4000] [--host 127.0.0.1]
-        run one router process
-  isx node --service campaign --config FILE --node ID --data DIR [--port P]
-        run one shard server process
-  isx status [--router URL] [--json]    nodes and whether they are up
+  isx router --data DIR [--port 4000] [--shards-per-type 8] [--heartbeat-ms 200] …
+        run one router of a dynamic cluster (token from ISX_CLUSTER_TOKEN)
+  isx router --config FILE [--port 4000]
+        run one router over a manual shard configuration (phase 1)
+  isx node --service campaign --router URL --data DIR [--port P] [--host H]
+        run one shard server that registers with the router (token from ISX_CLUSTER_TOKEN)
+  isx node --service campaign --config FILE --node ID --data DIR
+        run one shard server of a manual configuration (phase 1)
+  isx status [--router URL] [--json]    nodes, their liveness and heartbeat age
   isx shards [--router URL] [--json]    the shard map
+  isx split SHARD [--at PARTITION_KEY] [--router URL]   split a shard (token from ISX_CLUSTER_TOKEN)
+  isx move SHARD --to NODE [--router URL]               move a shard (token from ISX_CLUSTER_TOKEN)
   isx help
 `;
 
@@ -42,6 +56,10 @@ async function main(argv: string[]): Promise<void> {
     case 'shards':
       await readCluster(command, rest);
       return;
+    case 'split':
+    case 'move':
+      await steer(command, rest);
+      return;
     case undefined:
     case 'help':
     case '--help':
@@ -56,9 +74,9 @@ async function main(argv: string[]): Promise<void> {
 async function runNode(args: string[]): Promise<void> {
   const index = args.indexOf('--service');
   const name = index >= 0 ? args[index + 1] : undefined;
-  const entities = name === undefined ? undefined : SERVICES[name];
-  if (!entities) fail(`--service must be one of: ${Object.keys(SERVICES).join(', ')}`);
-  await runNodeMain(entities, [...args.slice(0, index), ...args.slice(index + 2)]);
+  const service = name === undefined ? undefined : SERVICES[name];
+  if (!service) fail(`--service must be one of: ${Object.keys(SERVICES).join(', ')}`);
+  await runNodeMain(service, [...args.slice(0, index), ...args.slice(index + 2)]);
 }
 
 async function up(args: string[]): Promise<void> {
@@ -66,6 +84,7 @@ async function up(args: string[]): Promise<void> {
     args,
     options: {
       nodes: { type: 'string' },
+      mode: { type: 'string' },
       partitioner: { type: 'string' },
       service: { type: 'string' },
       port: { type: 'string' },
@@ -111,6 +130,33 @@ async function readCluster(command: 'status' | 'shards', args: string[]): Promis
   const view = await fetchClusterView(parsed.data.router.replace(/\/+$/, ''));
   if (parsed.data.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
   else process.stdout.write(`${command === 'status' ? nodesTable(view) : shardsTable(view)}\n`);
+}
+
+async function steer(command: 'split' | 'move', args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { router: { type: 'string' }, at: { type: 'string' }, to: { type: 'string' } },
+  });
+  const parsed = steerFlagsSchema.safeParse(values);
+  if (!parsed.success) fail(validationError(parsed.error, 'command line').message);
+  const shard = positionals[0];
+  if (!shard)
+    fail(`usage: isx ${command} SHARD ${command === 'move' ? '--to NODE' : '[--at PARTITION_KEY]'}`);
+  if (command === 'move' && !parsed.data.to) fail('isx move needs --to NODE');
+  const token = process.env[CLUSTER_TOKEN_ENV];
+  if (!token) fail(`${CLUSTER_TOKEN_ENV} must hold the cluster token`);
+  const body = command === 'split' ? (parsed.data.at ? { at: parsed.data.at } : {}) : { to: parsed.data.to };
+  const router = parsed.data.router.replace(/\/+$/, '');
+  const response = await fetch(`${router}/cluster/shards/${encodeURIComponent(shard)}/${command}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [CLUSTER_TOKEN_HEADER]: token },
+    body: JSON.stringify(body),
+  });
+  const answer = (await response.json()) as { error?: { code: string; message: string } };
+  if (!response.ok) fail(`${answer.error?.code ?? response.status}: ${answer.error?.message ?? ''}`);
+  process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
+  process.stdout.write(`${shardsTable(await fetchClusterView(router))}\n`);
 }
 
 function fail(message: string): never {

@@ -13,9 +13,12 @@ import { readJsonObject } from './request-body.js';
 import { sendError, sendJson } from './respond.js';
 
 export interface NodeServerOptions {
-  nodeId: string;
+  /** This node's id; a function because a new node learns it when it registers. */
+  nodeId: () => string;
   host: EntityHost;
   logger: Logger;
+  /** Handles internal routes; resolves false for any other request. */
+  internal?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 }
 
 export function createNodeServer(options: NodeServerOptions): Server {
@@ -25,9 +28,10 @@ export function createNodeServer(options: NodeServerOptions): Server {
     const method = request.method ?? 'GET';
     const target = request.url ?? '/';
     if (target === '/healthz' && method === 'GET') {
-      const health: Health = { status: 'ok', role: 'node', id: nodeId, pid: process.pid };
+      const health: Health = { status: 'ok', role: 'node', id: nodeId(), pid: process.pid };
       return sendJson(response, 200, health);
     }
+    if (options.internal && (await options.internal(request, response))) return;
     const path = parseEntityPath(target);
     if (!path || path.rest.length > 0) {
       throw new IsxError('ROUTE_NOT_FOUND', `No route for ${method} ${target.split('?', 1)[0]}.`);
@@ -67,7 +71,7 @@ export function createNodeServer(options: NodeServerOptions): Server {
 
   return createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
     // Every answer, errors included, says which node gave it.
-    response.setHeader('x-isx-node', nodeId);
+    response.setHeader('x-isx-node', nodeId());
     handle(request, response).catch((error: unknown) => {
       const sent = sendError(response, error);
       if (sent.status >= 500)

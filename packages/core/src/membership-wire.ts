@@ -1,0 +1,94 @@
+/**
+ * The bodies of the internal routes between nodes and the router (phase 2): registration,
+ * heartbeats, the shard map, and the steps of a shard move. All require the cluster token.
+ */
+import { z } from 'zod';
+import { clusterConfigSchema, nodeIdSchema, shardIdSchema } from './cluster-config.js';
+import { isValidTypeName } from './key.js';
+import { keyRangeSchema } from './key-range.js';
+
+const typeNameSchema = z.string().refine(isValidTypeName, 'not a valid entity type name');
+const urlSchema = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+
+/** The shard map as it travels: the layout plus the version that orders maps. */
+export const shardMapWireSchema = z.object({
+  version: z.number().int().min(0),
+  config: clusterConfigSchema,
+});
+export type ShardMapWire = z.infer<typeof shardMapWireSchema>;
+
+/** `POST /internal/register` */
+export const registerRequestSchema = z.strictObject({
+  /** The id this node was given before, read from its data directory; absent on first start. */
+  nodeId: nodeIdSchema.optional(),
+  service: z.string().min(1).max(64),
+  types: z.array(typeNameSchema).min(1),
+  url: urlSchema,
+  capacity: z.number().int().min(1).max(1000).default(1),
+});
+export type RegisterRequest = z.infer<typeof registerRequestSchema>;
+
+export const registerResponseSchema = z.object({
+  nodeId: nodeIdSchema,
+  heartbeatMs: z.number().int().min(1),
+  map: shardMapWireSchema,
+});
+export type RegisterResponse = z.infer<typeof registerResponseSchema>;
+
+/** `POST /internal/heartbeat` */
+export const heartbeatRequestSchema = z.strictObject({
+  nodeId: nodeIdSchema,
+  mapVersion: z.number().int().min(0),
+});
+export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
+
+export const heartbeatResponseSchema = z.object({
+  mapVersion: z.number().int().min(0),
+});
+export type HeartbeatResponse = z.infer<typeof heartbeatResponseSchema>;
+
+/** Names one shard's data on a node: its type and its range of partition keys. */
+export const shardScopeSchema = z.strictObject({
+  shardId: shardIdSchema,
+  type: typeNameSchema,
+  range: keyRangeSchema,
+});
+export type ShardScope = z.infer<typeof shardScopeSchema>;
+
+/** `POST /internal/shards/fence`: stop writes to a shard until unfenced or the fence expires. */
+export const fenceRequestSchema = shardScopeSchema.extend({
+  ttlMs: z.number().int().min(100).max(600_000),
+});
+export type FenceRequest = z.infer<typeof fenceRequestSchema>;
+
+/** `POST /internal/shards/copy`: the target pulls a shard's data from the source. */
+export const copyRequestSchema = shardScopeSchema.extend({ sourceUrl: urlSchema });
+export type CopyRequest = z.infer<typeof copyRequestSchema>;
+
+export const copyResultSchema = z.object({
+  entities: z.number().int().min(0),
+  bytes: z.number().int().min(0),
+});
+export type CopyResult = z.infer<typeof copyResultSchema>;
+
+/** One line of `GET /internal/shards/export`: an entity as stored, tombstones included. */
+export const exportedEntitySchema = z.object({
+  key: z.string(),
+  partitionKey: z.string(),
+  value: z.object({
+    version: z.number().int().min(1),
+    data: z.record(z.string(), z.unknown()).optional(),
+    updatedAt: z.string(),
+  }),
+});
+export type ExportedEntity = z.infer<typeof exportedEntitySchema>;
+
+/** `POST /cluster/shards/:id/split` */
+export const splitRequestSchema = z.strictObject({
+  at: z.string().min(1).max(256).optional(),
+});
+
+/** `POST /cluster/shards/:id/move` */
+export const moveRequestSchema = z.strictObject({
+  to: nodeIdSchema,
+});

@@ -1,0 +1,441 @@
+/**
+ * The configuration manager of a dynamic cluster (phase 2): the node registry, liveness
+ * from heartbeats, and the shard map with every change to it.
+ *
+ * Every change of the map is checked for gaps and overlaps, given a higher version, and
+ * saved (synced) before anything acts on it, so a router restarted after `kill -9` serves
+ * exactly the map it last promised. Changes run one at a time. Liveness is never saved: it
+ * is rebuilt from heartbeats, and a node known from before a restart is given a full
+ * `deadAfterMs` to be heard from again.
+ */
+import { join } from 'node:path';
+import {
+  IsxError,
+  parseClusterConfig,
+  RetryableError,
+  ShardMap,
+  splitPoint,
+  type Clock,
+  type ClusterConfig,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type MoveView,
+  type RegisterRequest,
+  type RegisterResponse,
+  type ShardAssignment,
+} from '@isx/core';
+import type { Logger } from 'pino';
+import { ClusterStore, type ClusterState, type NodeRecord } from './cluster-store.js';
+import { FailureDetector, type Liveness } from './failure-detector.js';
+import { IdGenerator } from './id-generator.js';
+import { createNodeCaller, type NodeCaller } from './node-calls.js';
+import { initialShards, planMoves } from './placement.js';
+import { moveShard } from './shard-mover.js';
+
+export interface ClusterManagerOptions {
+  dataDir: string;
+  token: string;
+  routerId?: string;
+  shardsPerType: number;
+  heartbeatMs: number;
+  suspectAfterMs: number;
+  deadAfterMs: number;
+  clock: Clock;
+  logger: Logger;
+  /** Move shards to new nodes automatically so shard counts stay even (default true). */
+  autoBalance?: boolean;
+}
+
+export interface NodeView {
+  readonly record: NodeRecord;
+  readonly status: Liveness;
+  readonly heartbeatAgeMs: number | null;
+}
+
+export class ClusterManager {
+  readonly #options: ClusterManagerOptions;
+  readonly #store: ClusterStore;
+  readonly #detector: FailureDetector;
+  readonly #ids: IdGenerator;
+  readonly #calls: NodeCaller;
+  #state: ClusterState;
+  #map: ShardMap;
+  #changes: Promise<unknown> = Promise.resolve();
+  readonly #moves = new Map<string, MoveView>();
+  #balancing = false;
+  #sweeper: NodeJS.Timeout | undefined;
+
+  private constructor(options: ClusterManagerOptions, store: ClusterStore, state: ClusterState) {
+    this.#options = options;
+    this.#store = store;
+    this.#state = state;
+    this.#map = toShardMap(state);
+    this.#detector = new FailureDetector({
+      suspectAfterMs: options.suspectAfterMs,
+      deadAfterMs: options.deadAfterMs,
+      clock: options.clock,
+    });
+    this.#ids = new IdGenerator(state.routerId, options.clock);
+    this.#calls = createNodeCaller(options.token);
+    for (const node of state.nodes) this.#detector.watch(node.id);
+  }
+
+  /** Opens the router's store, loading the map and registry a previous run saved. */
+  static async open(options: ClusterManagerOptions): Promise<ClusterManager> {
+    const store = await ClusterStore.open(join(options.dataDir, 'level'));
+    const saved = await store.load();
+    const state: ClusterState = saved ?? {
+      routerId: options.routerId ?? 'r1',
+      map: { version: 0, config: { nodes: {}, types: {} } },
+      nodes: [],
+      nextNodeNumber: 1,
+      moves: [],
+    };
+    const manager = new ClusterManager(options, store, state);
+    if (!saved) await store.save(state);
+    await manager.#abandonInterruptedMoves();
+    manager.#sweeper = setInterval(() => manager.#sweep(), Math.max(10, Math.floor(options.heartbeatMs / 2)));
+    manager.#sweeper.unref();
+    options.logger.info(
+      { mapVersion: state.map.version, nodes: state.nodes.length, restored: saved !== undefined },
+      'cluster state loaded',
+    );
+    return manager;
+  }
+
+  get map(): ShardMap {
+    return this.#map;
+  }
+
+  get moves(): MoveView[] {
+    return [...this.#moves.values()];
+  }
+
+  nodes(): NodeView[] {
+    return this.#state.nodes.map((record) => ({
+      record,
+      status: this.#detector.status(record.id) ?? 'dead',
+      heartbeatAgeMs: this.#detector.ageMs(record.id) ?? null,
+    }));
+  }
+
+  /** A new sortable key for `POST /:type`. */
+  newKey(type: string): string {
+    if (!this.#map.hasType(type)) this.#map.locate(type, 'x');
+    return this.#ids.next();
+  }
+
+  async register(request: RegisterRequest): Promise<RegisterResponse> {
+    const nodeId = await this.#change(async () => {
+      const known = request.nodeId ? this.#state.nodes.find((n) => n.id === request.nodeId) : undefined;
+      const id = known?.id ?? request.nodeId ?? `node-${this.#state.nextNodeNumber}`;
+      const record: NodeRecord = {
+        id,
+        service: request.service,
+        types: request.types,
+        url: request.url,
+        capacity: request.capacity,
+        registeredAt: known?.registeredAt ?? new Date(this.#options.clock.now()).toISOString(),
+      };
+      const nodes = [...this.#state.nodes.filter((n) => n.id !== id), record].sort((a, b) =>
+        a.id.localeCompare(b.id, 'en', { numeric: true }),
+      );
+      const config = structuredClone(this.#state.map.config);
+      config.nodes[id] = { url: request.url };
+      for (const type of request.types) {
+        if (!config.types[type]) {
+          config.types[type] = {
+            partitioner: 'hash',
+            keySpace: { start: '', end: null },
+            shards: initialShards(type, this.#options.shardsPerType, [id]),
+          };
+        }
+      }
+      const nextNodeNumber = known
+        ? this.#state.nextNodeNumber
+        : Math.max(this.#state.nextNodeNumber, numberOf(id) + 1);
+      await this.#commit({ ...this.#state, nodes, nextNodeNumber }, config);
+      this.#detector.heartbeat(id);
+      this.#options.logger.info(
+        { nodeId: id, url: request.url, service: request.service, rejoined: known !== undefined },
+        'node registered',
+      );
+      return id;
+    });
+    if (this.#options.autoBalance !== false) this.#scheduleBalance();
+    return {
+      nodeId,
+      heartbeatMs: this.#options.heartbeatMs,
+      map: { version: this.#map.version, config: this.#map.config },
+    };
+  }
+
+  heartbeat(request: HeartbeatRequest): HeartbeatResponse {
+    if (!this.#state.nodes.some((n) => n.id === request.nodeId)) {
+      throw new IsxError('UNKNOWN_NODE', `No node ${request.nodeId} is registered; register again.`);
+    }
+    const change = this.#detector.heartbeat(request.nodeId);
+    if (change) this.#options.logger.info(change, 'node is alive again');
+    return { mapVersion: this.#map.version };
+  }
+
+  /** Splits a shard in two at `at`, or at the middle of its range; metadata only. */
+  split(
+    shardId: string,
+    at?: string,
+  ): Promise<{ left: ShardAssignment; right: ShardAssignment; mapVersion: number }> {
+    return this.#change(async () => {
+      const { type, shard, layout } = this.#findShard(shardId);
+      if (this.#moves.has(shardId))
+        throw new IsxError('MOVE_IN_PROGRESS', `Shard ${shardId} is moving; split it afterwards.`);
+      const point = at ?? splitPoint(shard.range, layout.partitioner);
+      const inside =
+        point !== undefined &&
+        point > shard.range.start &&
+        (shard.range.end === null || point < shard.range.end);
+      if (!inside)
+        throw new IsxError(
+          'CANNOT_SPLIT',
+          `Shard ${shardId} cannot be split at ${JSON.stringify(point ?? null)}: the point must lie strictly inside its range.`,
+        );
+      const left: ShardAssignment = {
+        id: shard.id,
+        range: { start: shard.range.start, end: point },
+        node: shard.node,
+      };
+      const right: ShardAssignment = {
+        id: nextShardId(type, layout.shards),
+        range: { start: point, end: shard.range.end },
+        node: shard.node,
+      };
+      const config = structuredClone(this.#state.map.config);
+      config.types[type]!.shards = config.types[type]!.shards.flatMap((s) =>
+        s.id === shardId ? [left, right] : [s],
+      );
+      await this.#commit(this.#state, config);
+      this.#options.logger.info({ shardId, at: point, newShard: right.id }, 'shard split');
+      return { left, right, mapVersion: this.#map.version };
+    });
+  }
+
+  /** Moves a shard to another node of its service: fence, copy, switch (see `moveShard`). */
+  async move(
+    shardId: string,
+    to: string,
+  ): Promise<{
+    shardId: string;
+    from: string;
+    to: string;
+    entities: number;
+    bytes: number;
+    mapVersion: number;
+  }> {
+    const { type, shard } = this.#findShard(shardId);
+    const target = this.#state.nodes.find((n) => n.id === to);
+    if (!target) throw new IsxError('UNKNOWN_NODE', `No node ${to} is registered.`);
+    if (!target.types.includes(type))
+      throw new IsxError('CANNOT_MOVE', `Node ${to} does not host type ${type}.`);
+    if (shard.node === to) throw new IsxError('CANNOT_MOVE', `Shard ${shardId} is already on ${to}.`);
+    if (this.#detector.status(to) !== 'alive')
+      throw new RetryableError('CANNOT_MOVE', `Node ${to} is not alive.`, { retryAfterMs: 1_000 });
+    if (this.#detector.status(shard.node) !== 'alive')
+      throw new RetryableError('CANNOT_MOVE', `The source node ${shard.node} is not alive.`, {
+        retryAfterMs: 1_000,
+      });
+    if (this.#moves.has(shardId))
+      throw new IsxError('MOVE_IN_PROGRESS', `Shard ${shardId} is already moving.`);
+    const view: MoveView = {
+      shardId,
+      type,
+      from: shard.node,
+      to,
+      phase: 'fencing',
+      startedAt: new Date(this.#options.clock.now()).toISOString(),
+    };
+    this.#moves.set(shardId, view);
+    await this.#change(() =>
+      this.#commit(
+        {
+          ...this.#state,
+          moves: [...this.#state.moves, { shardId, type, from: shard.node, to, startedAt: view.startedAt }],
+        },
+        this.#state.map.config,
+        false,
+      ),
+    );
+    try {
+      const copied = await moveShard(
+        { shard: { ...shard, type }, sourceUrl: this.#urlOf(shard.node), targetUrl: target.url, to },
+        this.#calls,
+        {
+          progress: (phase, entitiesCopied) =>
+            this.#moves.set(shardId, {
+              ...view,
+              phase,
+              ...(entitiesCopied === undefined ? {} : { entitiesCopied }),
+            }),
+          switchOwner: () =>
+            this.#change(async () => {
+              const config = structuredClone(this.#state.map.config);
+              const moved = config.types[type]!.shards.find((s) => s.id === shardId);
+              if (!moved || moved.node !== shard.node)
+                throw new IsxError('CONFLICT', `Shard ${shardId} changed while it was being copied.`);
+              moved.node = to;
+              await this.#commit(
+                { ...this.#state, moves: this.#state.moves.filter((m) => m.shardId !== shardId) },
+                config,
+              );
+            }),
+          announce: () => this.#announce(),
+        },
+        this.#options.logger,
+      );
+      this.#options.logger.info({ shardId, from: shard.node, to, ...copied }, 'shard moved');
+      return { shardId, from: shard.node, to, ...copied, mapVersion: this.#map.version };
+    } catch (error) {
+      await this.#change(() =>
+        this.#commit(
+          { ...this.#state, moves: this.#state.moves.filter((m) => m.shardId !== shardId) },
+          this.#state.map.config,
+          false,
+        ),
+      );
+      throw error;
+    } finally {
+      this.#moves.delete(shardId);
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+    await this.#changes.catch(() => undefined);
+    await this.#store.close();
+  }
+
+  /** Runs map changes one at a time. */
+  #change<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#changes.then(task, task);
+    this.#changes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Validates, versions and saves a new state; only then does it become the map in use. */
+  async #commit(state: ClusterState, config: ClusterConfig, announce = true): Promise<void> {
+    const changed = JSON.stringify(config) !== JSON.stringify(this.#state.map.config);
+    const checked = parseClusterConfig(config);
+    const next: ClusterState = {
+      ...state,
+      map: { version: this.#state.map.version + (changed ? 1 : 0), config: checked },
+    };
+    await this.#store.save(next);
+    this.#state = next;
+    this.#map = toShardMap(next);
+    if (changed && announce) void this.#announce();
+  }
+
+  /** Pushes the map to every live node; nodes that miss it pull it on their next heartbeat. */
+  async #announce(): Promise<void> {
+    const wire = { version: this.#map.version, config: this.#map.config };
+    await Promise.all(
+      this.nodes()
+        .filter((n) => n.status !== 'dead')
+        .map((n) => this.#calls.post(n.record.url, '/internal/map', wire, 1_000).catch(() => undefined)),
+    );
+  }
+
+  #sweep(): void {
+    for (const change of this.#detector.sweep()) {
+      const log =
+        change.to === 'dead'
+          ? this.#options.logger.warn.bind(this.#options.logger)
+          : this.#options.logger.info.bind(this.#options.logger);
+      log(change, `node is ${change.to}`);
+    }
+  }
+
+  #scheduleBalance(): void {
+    if (this.#balancing) return;
+    this.#balancing = true;
+    void (async () => {
+      try {
+        for (let round = 0; round < 64; round += 1) {
+          const planned = this.#planBalance();
+          if (!planned) break;
+          await this.move(planned.shardId, planned.to).catch((error: unknown) => {
+            this.#options.logger.warn({ err: error, ...planned }, 'balancing move failed');
+          });
+        }
+      } finally {
+        this.#balancing = false;
+      }
+    })();
+  }
+
+  #planBalance(): { shardId: string; to: string } | undefined {
+    for (const [type, layout] of Object.entries(this.#map.config.types)) {
+      const alive = this.nodes()
+        .filter((n) => n.status === 'alive' && n.record.types.includes(type))
+        .map((n) => n.record.id);
+      const [next] = planMoves(layout.shards, alive, 1);
+      if (next && !this.#moves.has(next.shardId)) return { shardId: next.shardId, to: next.to };
+    }
+    return undefined;
+  }
+
+  async #abandonInterruptedMoves(): Promise<void> {
+    for (const move of this.#state.moves) {
+      const found = this.#map.config.types[move.type]?.shards.find((s) => s.id === move.shardId);
+      const sourceUrl = this.#map.nodeUrl(move.from);
+      if (found && sourceUrl) {
+        await this.#calls
+          .post(
+            sourceUrl,
+            '/internal/shards/unfence',
+            { shardId: move.shardId, type: move.type, range: found.range },
+            1_000,
+          )
+          .catch(() =>
+            this.#options.logger.warn(
+              { move },
+              'could not unfence after an interrupted move; the fence will expire',
+            ),
+          );
+      }
+      this.#options.logger.warn({ move }, 'abandoned a move interrupted by a router restart');
+    }
+    if (this.#state.moves.length > 0)
+      await this.#commit({ ...this.#state, moves: [] }, this.#state.map.config, false);
+  }
+
+  #findShard(shardId: string): {
+    type: string;
+    shard: ShardAssignment;
+    layout: ClusterConfig['types'][string];
+  } {
+    for (const [type, layout] of Object.entries(this.#map.config.types)) {
+      const shard = layout.shards.find((s) => s.id === shardId);
+      if (shard) return { type, shard, layout };
+    }
+    throw new IsxError('UNKNOWN_SHARD', `There is no shard ${shardId}.`);
+  }
+
+  #urlOf(nodeId: string): string {
+    const url = this.#map.nodeUrl(nodeId);
+    if (!url) throw new IsxError('UNKNOWN_NODE', `No node ${nodeId} is registered.`);
+    return url;
+  }
+}
+
+function toShardMap(state: ClusterState): ShardMap {
+  return new ShardMap(state.map.config, state.map.version);
+}
+
+function numberOf(nodeId: string): number {
+  const match = /^node-(\d+)$/.exec(nodeId);
+  return match ? Number(match[1]) : 0;
+}
+
+function nextShardId(type: string, shards: readonly ShardAssignment[]): string {
+  const used = shards.map((s) => Number(/-(\d+)$/.exec(s.id)?.[1] ?? 0));
+  return `${type}-${Math.max(0, ...used) + 1}`;
+}

@@ -1,0 +1,142 @@
+/**
+ * How the router handles a node that times out or drops a pooled connection, with a real
+ * `node:http` node on a free loopback port instead of nock.
+ *
+ * nock cannot act these out: its socket only "connects" when it replies, and Node arms a
+ * request's timeout on connect, so a delayed nock reply never trips the router's timeout;
+ * and it never hands the router's keep-alive agent a reused socket.
+ */
+import { expect } from 'chai';
+import type { RunningRouter } from '@isx/router';
+import {
+  expectEnvelope,
+  send,
+  startFixtureRouter,
+  startLoopbackNode,
+  type LoopbackNode,
+} from './support/router-fixture.js';
+
+const NODE_TIMEOUT_MS = 200;
+
+describe('router: a real node on loopback', () => {
+  let node: LoopbackNode | undefined;
+  let router: RunningRouter | undefined;
+
+  async function start(handle: Parameters<typeof startLoopbackNode>[0]): Promise<RunningRouter> {
+    node = await startLoopbackNode(handle);
+    router = (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, node3Url: node.url })).router;
+    return router;
+  }
+
+  afterEach(async () => {
+    await router?.close();
+    await node?.close();
+    router = undefined;
+    node = undefined;
+  });
+
+  describe('that does not answer in time', () => {
+    const neverAnswer = (request: { resume(): void }): void => {
+      request.resume();
+    };
+
+    it('answers 504 NODE_TIMEOUT naming the node when a GET takes longer than the timeout', async () => {
+      const url = (await start(neverAnswer)).url;
+
+      const started = Date.now();
+      const response = await send(url, 'GET', '/ledger/slow');
+      const elapsed = Date.now() - started;
+
+      const error = expectEnvelope(response, 504, 'NODE_TIMEOUT');
+      expect(error.message).to.contain('node-3');
+      expect(error.details).to.deep.equal({ node: 'node-3', shard: 'ledger-all' });
+      expect(node!.received).to.deep.equal(['GET /ledger/slow']);
+      expect(elapsed)
+        .to.be.at.least(NODE_TIMEOUT_MS - 20)
+        .and.below(NODE_TIMEOUT_MS * 10);
+    });
+
+    it('answers 504 NODE_TIMEOUT to a PUT and does not send it again', async () => {
+      const url = (await start(neverAnswer)).url;
+
+      const response = await send(url, 'PUT', '/ledger/slow', {
+        headers: { 'content-type': 'application/json' },
+        body: '{"amount":10}',
+      });
+
+      const error = expectEnvelope(response, 504, 'NODE_TIMEOUT');
+      expect(error.details).to.include({ node: 'node-3' });
+      expect(node!.received).to.deep.equal(['PUT /ledger/slow']);
+    });
+
+    it('relays an answer that comes just within the timeout', async () => {
+      const url = (
+        await start((request, response) => {
+          request.resume();
+          setTimeout(() => response.end('{"key":"ok","version":1,"data":{}}'), NODE_TIMEOUT_MS / 4);
+        })
+      ).url;
+
+      const response = await send(url, 'GET', '/ledger/ok');
+
+      expect(response.status, response.text).to.equal(200);
+      expect(response.json).to.deep.equal({ key: 'ok', version: 1, data: {} });
+    });
+  });
+
+  describe('that closes a pooled keep-alive connection', () => {
+    /** Answers the first request, then drops the connection of the next without answering. */
+    const answerThenDropOnce = (
+      request: { resume(): void; socket: { destroy(): void } },
+      response: { end(body: string): void },
+      index: number,
+    ): void => {
+      request.resume();
+      if (index === 1) request.socket.destroy();
+      else response.end(JSON.stringify({ key: 'k', version: 1, data: { index } }));
+    };
+
+    it('sends a GET once more on a fresh connection and relays that answer', async () => {
+      const url = (await start(answerThenDropOnce)).url;
+
+      const first = await send(url, 'GET', '/ledger/a');
+      const second = await send(url, 'GET', '/ledger/b');
+
+      expect(first.status, first.text).to.equal(200);
+      expect(second.status, second.text).to.equal(200);
+      expect(second.json).to.deep.equal({ key: 'k', version: 1, data: { index: 2 } });
+      expect(node!.received).to.deep.equal(['GET /ledger/a', 'GET /ledger/b', 'GET /ledger/b']);
+      expect(node!.connections).to.equal(2);
+    });
+
+    it('does not send a PUT again, and answers 502 NODE_CONNECTION_LOST', async () => {
+      const url = (await start(answerThenDropOnce)).url;
+
+      await send(url, 'GET', '/ledger/a');
+      const response = await send(url, 'PUT', '/ledger/b', {
+        headers: { 'content-type': 'application/json' },
+        body: '{"amount":10}',
+      });
+
+      const error = expectEnvelope(response, 502, 'NODE_CONNECTION_LOST');
+      expect(error.details).to.include({ node: 'node-3', shard: 'ledger-all' });
+      expect(node!.received).to.deep.equal(['GET /ledger/a', 'PUT /ledger/b']);
+    });
+
+    it('sends a GET again only once, and answers 502 NODE_CONNECTION_LOST when the fresh connection drops too', async () => {
+      const url = (
+        await start((request, response, index) => {
+          request.resume();
+          if (index >= 1) request.socket.destroy();
+          else response.end('{"key":"k","version":1,"data":{}}');
+        })
+      ).url;
+
+      await send(url, 'GET', '/ledger/a');
+      const response = await send(url, 'GET', '/ledger/b');
+
+      expectEnvelope(response, 502, 'NODE_CONNECTION_LOST');
+      expect(node!.received).to.deep.equal(['GET /ledger/a', 'GET /ledger/b', 'GET /ledger/b']);
+    });
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * The node's internal routes, for the router only, behind the cluster token:
+ * - `POST /internal/map`: adopt a newer shard map;
+ * - `POST /internal/shards/fence` and `/unfence`: close and reopen a range for writes;
+ * - `GET /internal/shards/export`: stream a range's entities as JSON lines;
+ * - `POST /internal/shards/copy`: pull a range from another node (the move's copy step);
+ * - `POST /internal/shards/drop`: delete a range this node no longer owns.
+ * Without the right token every one answers 401 and does nothing.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  CLUSTER_TOKEN_HEADER,
+  copyRequestSchema,
+  fenceRequestSchema,
+  IsxError,
+  shardMapWireSchema,
+  ShardMap,
+  shardScopeSchema,
+  tokensMatch,
+  validationError,
+  type KeyRange,
+} from '@isx/core';
+import type { z } from 'zod';
+import type { EntityStore } from '../entity-store.js';
+import type { MapOwnership } from '../ownership.js';
+import { copyShard } from '../shard-copy.js';
+import { readJsonObject } from './request-body.js';
+import { sendJson } from './respond.js';
+
+export interface InternalRoutesOptions {
+  /** The cluster token; `undefined` closes every internal route. */
+  token: string | undefined;
+  store: EntityStore;
+  ownership: MapOwnership;
+  /** Called when a fence outlives its time to live, so the node can ask the router what happened. */
+  onFenceExpired(shardId: string): void;
+}
+
+/** Handles the request if it is an internal route; returns false when it is not one. */
+export function createInternalRoutes(options: InternalRoutesOptions) {
+  const { store, ownership } = options;
+
+  return async function internal(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
+    const url = new URL(request.url ?? '/', 'http://node');
+    if (!url.pathname.startsWith('/internal/')) return false;
+    const offered = request.headers[CLUSTER_TOKEN_HEADER];
+    if (
+      options.token === undefined ||
+      !tokensMatch(typeof offered === 'string' ? offered : undefined, options.token)
+    ) {
+      throw new IsxError('UNAUTHORIZED', 'Internal routes need the cluster token.');
+    }
+    const route = `${request.method ?? 'GET'} ${url.pathname}`;
+    switch (route) {
+      case 'POST /internal/map': {
+        const wire = await readBody(request, shardMapWireSchema);
+        const adopted = ownership.update(new ShardMap(wire.config, wire.version));
+        sendJson(response, 200, { adopted, version: ownership.map?.version ?? 0 });
+        return true;
+      }
+      case 'POST /internal/shards/fence': {
+        const fence = await readBody(request, fenceRequestSchema);
+        await ownership.fence(fence.shardId, fence.type, fence.range);
+        setTimeout(() => {
+          if (ownership.fenced.includes(fence.shardId)) options.onFenceExpired(fence.shardId);
+        }, fence.ttlMs).unref();
+        sendJson(response, 200, { fenced: fence.shardId });
+        return true;
+      }
+      case 'POST /internal/shards/unfence': {
+        const scope = await readBody(request, shardScopeSchema);
+        ownership.unfence(scope.shardId);
+        sendJson(response, 200, { unfenced: scope.shardId });
+        return true;
+      }
+      case 'GET /internal/shards/export': {
+        await exportRange(response, store, url.searchParams);
+        return true;
+      }
+      case 'POST /internal/shards/copy': {
+        const copy = await readBody(request, copyRequestSchema);
+        const offeredToken = options.token;
+        sendJson(response, 200, await copyShard({ store, request: copy, token: offeredToken }));
+        return true;
+      }
+      case 'POST /internal/shards/drop': {
+        const scope = await readBody(request, shardScopeSchema);
+        const owned = ownership.map
+          ?.shardsOf(ownership.nodeId)
+          .some((s) => s.type === scope.type && overlaps(s.range, scope.range));
+        if (owned)
+          throw new IsxError(
+            'CONFLICT',
+            `Node ${ownership.nodeId} still owns part of that range; it will not drop it.`,
+          );
+        let dropped = 0;
+        const ops = [];
+        for await (const entity of store.scan(scope.type, scope.range)) {
+          ops.push({
+            kind: 'del-entity' as const,
+            type: scope.type,
+            partitionKey: entity.partitionKey,
+            key: entity.key,
+          });
+          dropped += 1;
+        }
+        if (ops.length > 0) await store.write(ops);
+        sendJson(response, 200, { dropped });
+        return true;
+      }
+      default:
+        throw new IsxError('ROUTE_NOT_FOUND', `No internal route ${route}.`);
+    }
+  };
+}
+
+async function readBody<T extends z.ZodType>(request: IncomingMessage, schema: T): Promise<z.infer<T>> {
+  const parsed = schema.safeParse(await readJsonObject(request));
+  if (!parsed.success) throw validationError(parsed.error, 'internal request');
+  return parsed.data;
+}
+
+async function exportRange(
+  response: ServerResponse,
+  store: EntityStore,
+  query: URLSearchParams,
+): Promise<void> {
+  const type = query.get('type');
+  if (!type) throw new IsxError('INVALID_REQUEST', 'export needs ?type=');
+  const range: KeyRange = { start: query.get('start') ?? '', end: query.get('end') };
+  response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  for await (const entity of store.scan(type, range)) {
+    if (!response.write(`${JSON.stringify(entity)}\n`)) {
+      await new Promise<void>((resolve) => response.once('drain', resolve));
+    }
+  }
+  response.end();
+}
+
+function overlaps(a: KeyRange, b: KeyRange): boolean {
+  const aBeforeB = a.end !== null && a.end <= b.start;
+  const bBeforeA = b.end !== null && b.end <= a.start;
+  return !aBeforeB && !bBeforeA;
+}

@@ -1,0 +1,172 @@
+/**
+ * The node's side of membership (DESIGN §5): register with the router, keep the node id it
+ * is given in the data directory (a restarted node is the same node), send heartbeats, and
+ * pull the shard map whenever a heartbeat reply shows a newer version.
+ *
+ * Registration retries until the router answers, so nodes may start before the router.
+ * A heartbeat that fails is logged and tried again on the next tick; the router decides
+ * what a silence means, never the node.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  CLUSTER_TOKEN_HEADER,
+  errorBodySchema,
+  errorFromBody,
+  heartbeatResponseSchema,
+  isIsxError,
+  IsxError,
+  registerResponseSchema,
+  ShardMap,
+  shardMapWireSchema,
+  type RegisterRequest,
+} from '@isx/core';
+import type { Logger } from 'pino';
+import type { MapOwnership } from './ownership.js';
+
+export interface RouterLinkOptions {
+  routerUrl: string;
+  token: string;
+  service: string;
+  types: string[];
+  /** The URL other processes reach this node at. */
+  advertisedUrl: string;
+  dataDir: string;
+  ownership: MapOwnership;
+  logger: Logger;
+  capacity?: number;
+}
+
+const NODE_ID_FILE = 'node-id';
+
+export class RouterLink {
+  readonly #options: RouterLinkOptions;
+  #heartbeatMs = 200;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #pulling: Promise<void> | undefined;
+
+  constructor(options: RouterLinkOptions) {
+    this.#options = options;
+  }
+
+  /** Registers (retrying until the router answers) and adopts the map it returns. */
+  async register(): Promise<string> {
+    const options = this.#options;
+    const known = await readNodeId(options.dataDir);
+    const body: RegisterRequest = {
+      ...(known ? { nodeId: known } : {}),
+      service: options.service,
+      types: options.types,
+      url: options.advertisedUrl,
+      capacity: options.capacity ?? 1,
+    };
+    for (let attempt = 1; !this.#stopped; attempt += 1) {
+      try {
+        const answer = registerResponseSchema.parse(await this.#post('/internal/register', body));
+        if (answer.nodeId !== known)
+          await writeFile(join(options.dataDir, NODE_ID_FILE), `${answer.nodeId}\n`);
+        options.ownership.assignNodeId(answer.nodeId);
+        options.ownership.update(new ShardMap(answer.map.config, answer.map.version));
+        this.#heartbeatMs = answer.heartbeatMs;
+        options.logger.info(
+          { nodeId: answer.nodeId, mapVersion: answer.map.version, rejoined: known === answer.nodeId },
+          'registered',
+        );
+        return answer.nodeId;
+      } catch (error) {
+        if (isIsxError(error) && error.status < 500) throw error;
+        options.logger.warn({ attempt, err: describe(error) }, 'registration failed; retrying');
+        await sleep(Math.min(2_000, 100 * attempt));
+      }
+    }
+    throw new IsxError('SHUTTING_DOWN', 'Stopped before registering.');
+  }
+
+  /** Starts the heartbeat loop. */
+  start(): void {
+    const beat = async (): Promise<void> => {
+      if (this.#stopped) return;
+      await this.#heartbeat();
+      if (!this.#stopped) this.#timer = setTimeout(() => void beat(), this.#heartbeatMs);
+    };
+    this.#timer = setTimeout(() => void beat(), this.#heartbeatMs);
+  }
+
+  /** Pulls the current map from the router now (one pull at a time). */
+  pullMap(): Promise<void> {
+    this.#pulling ??= (async () => {
+      try {
+        const wire = shardMapWireSchema.parse(await this.#get('/internal/map'));
+        if (this.#options.ownership.update(new ShardMap(wire.config, wire.version))) {
+          this.#options.logger.info({ mapVersion: wire.version }, 'adopted a new shard map');
+        }
+      } finally {
+        this.#pulling = undefined;
+      }
+    })();
+    return this.#pulling;
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+  }
+
+  async #heartbeat(): Promise<void> {
+    const { ownership, logger } = this.#options;
+    try {
+      const answer = heartbeatResponseSchema.parse(
+        await this.#post('/internal/heartbeat', {
+          nodeId: ownership.nodeId,
+          mapVersion: ownership.map?.version ?? 0,
+        }),
+      );
+      if (answer.mapVersion > (ownership.map?.version ?? 0)) await this.pullMap();
+    } catch (error) {
+      if (isIsxError(error) && error.code === 'UNKNOWN_NODE') {
+        logger.warn('the router does not know this node; registering again');
+        await this.register().catch(() => undefined);
+        return;
+      }
+      logger.debug({ err: describe(error) }, 'heartbeat failed');
+    }
+  }
+
+  async #post(path: string, body: unknown): Promise<unknown> {
+    return this.#call(path, { method: 'POST', body: JSON.stringify(body) });
+  }
+
+  async #get(path: string): Promise<unknown> {
+    return this.#call(path, { method: 'GET' });
+  }
+
+  async #call(path: string, init: { method: string; body?: string }): Promise<unknown> {
+    const response = await fetch(`${this.#options.routerUrl}${path}`, {
+      ...init,
+      headers: { 'content-type': 'application/json', [CLUSTER_TOKEN_HEADER]: this.#options.token },
+      signal: AbortSignal.timeout(Math.max(1_000, this.#heartbeatMs * 5)),
+    });
+    const body = await response.json();
+    if (!response.ok) {
+      const envelope = errorBodySchema.safeParse(body);
+      throw envelope.success
+        ? errorFromBody(envelope.data, response.status)
+        : new IsxError('NODE_ERROR', `The router answered ${response.status}.`);
+    }
+    return body;
+  }
+}
+
+async function readNodeId(dataDir: string): Promise<string | undefined> {
+  try {
+    return (await readFile(join(dataDir, NODE_ID_FILE), 'utf8')).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

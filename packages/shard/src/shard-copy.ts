@@ -1,0 +1,73 @@
+/**
+ * The copy step of a shard move, run on the target: pull the source's range as JSON lines
+ * and write it in batches, after clearing whatever an earlier, failed attempt left there.
+ *
+ * Every line is checked against the export schema; one bad line fails the copy, and a
+ * failed copy is never switched to, so the source stays the owner with all its data.
+ */
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import {
+  CLUSTER_TOKEN_HEADER,
+  exportedEntitySchema,
+  IsxError,
+  type CopyRequest,
+  type CopyResult,
+} from '@isx/core';
+import type { EntityStore, StoreOp } from './entity-store.js';
+
+const BATCH = 500;
+
+export interface CopyShardOptions {
+  store: EntityStore;
+  request: CopyRequest;
+  token: string | undefined;
+}
+
+export async function copyShard({ store, request, token }: CopyShardOptions): Promise<CopyResult> {
+  const stale: StoreOp[] = [];
+  for await (const entity of store.scan(request.type, request.range)) {
+    stale.push({
+      kind: 'del-entity',
+      type: request.type,
+      partitionKey: entity.partitionKey,
+      key: entity.key,
+    });
+  }
+  if (stale.length > 0) await store.write(stale);
+
+  const query = new URLSearchParams({ type: request.type, start: request.range.start });
+  if (request.range.end !== null) query.set('end', request.range.end);
+  const response = await fetch(`${request.sourceUrl}/internal/shards/export?${query.toString()}`, {
+    headers: token === undefined ? {} : { [CLUSTER_TOKEN_HEADER]: token },
+  });
+  if (!response.ok || !response.body) {
+    throw new IsxError(
+      'NODE_ERROR',
+      `The source node answered ${response.status} to the export of shard ${request.shardId}.`,
+    );
+  }
+  let entities = 0;
+  let bytes = 0;
+  let batch: StoreOp[] = [];
+  const lines = createInterface({ input: Readable.fromWeb(response.body as never), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.length === 0) continue;
+    bytes += Buffer.byteLength(line) + 1;
+    const entity = exportedEntitySchema.parse(JSON.parse(line));
+    batch.push({
+      kind: 'put-entity',
+      type: request.type,
+      partitionKey: entity.partitionKey,
+      key: entity.key,
+      value: entity.value,
+    });
+    entities += 1;
+    if (batch.length >= BATCH) {
+      await store.write(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await store.write(batch);
+  return { entities, bytes };
+}
