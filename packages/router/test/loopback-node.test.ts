@@ -4,9 +4,12 @@
  *
  * nock cannot act these out: its socket only "connects" when it replies, and Node arms a
  * request's timeout on connect, so a delayed nock reply never trips the router's timeout;
- * and it never hands the router's keep-alive agent a reused socket.
+ * and it never hands the router's keep-alive agent a reused socket. Even letting a request
+ * pass through, nock's interceptor hides from the agent that a socket was reused, so it is
+ * switched off (and back on) around these tests.
  */
 import { expect } from 'chai';
+import nock from 'nock';
 import type { RunningRouter } from '@isx/router';
 import {
   expectEnvelope,
@@ -21,6 +24,16 @@ const NODE_TIMEOUT_MS = 200;
 describe('router: a real node on loopback', () => {
   let node: LoopbackNode | undefined;
   let router: RunningRouter | undefined;
+  let nockWasActive = false;
+
+  before(() => {
+    nockWasActive = nock.isActive();
+    if (nockWasActive) nock.restore();
+  });
+
+  after(() => {
+    if (nockWasActive) nock.activate();
+  });
 
   async function start(handle: Parameters<typeof startLoopbackNode>[0]): Promise<RunningRouter> {
     node = await startLoopbackNode(handle);

@@ -182,6 +182,79 @@ describe('router: relaying what a node answers', () => {
     });
   });
 
+  describe('a node that says the shard is not there yet', () => {
+    const wrongShard = JSON.stringify({
+      error: { code: 'WRONG_SHARD', message: 'Shard campaign-all is not on node-1.', details: { shard: 'campaign-all' } },
+    });
+    const shardMoving = JSON.stringify({
+      error: { code: 'SHARD_MOVING', message: 'Shard campaign-all is moving.', retryable: true },
+    });
+
+    it('holds a GET answered 421 WRONG_SHARD and relays the answer to the resent request', async () => {
+      const scope = nock(NODE_1)
+        .get('/campaign/spring-sale')
+        .reply(421, wrongShard, { 'content-type': 'application/json' })
+        .get('/campaign/spring-sale')
+        .reply(200, { key: 'spring-sale', version: 2, data: {} }, { 'x-isx-node': 'node-1' });
+
+      const response = await send(router.url, 'GET', '/campaign/spring-sale');
+
+      expect(response.status, response.text).to.equal(200);
+      expect(response.json).to.deep.equal({ key: 'spring-sale', version: 2, data: {} });
+      scope.done();
+    });
+
+    it('resends a PUT answered 503 SHARD_MOVING with the same body, and relays the answer', async () => {
+      const body = '{ "title": "moved",\n "budget": 7 }';
+      const received: string[] = [];
+      const scope = nock(NODE_1)
+        .put('/campaign/spring-sale')
+        .reply(503, shardMoving, { 'content-type': 'application/json', 'retry-after': '0' })
+        .put('/campaign/spring-sale')
+        .reply(200, { key: 'spring-sale', version: 3 });
+      scope.on('request', (_request, _interceptor, rawBody: string) => received.push(rawBody));
+
+      const response = await send(router.url, 'PUT', '/campaign/spring-sale', {
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+
+      expect(response.status, response.text).to.equal(200);
+      expect(response.json).to.deep.equal({ key: 'spring-sale', version: 3 });
+      expect(received).to.deep.equal([body, body]);
+      scope.done();
+    });
+
+    it('relays the 421 WRONG_SHARD envelope once the hold time has run out', async () => {
+      const held = (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, holdMs: 300 })).router;
+      let attempts = 0;
+      nock(NODE_1)
+        .persist()
+        .get('/campaign/stuck')
+        .reply(
+          421,
+          () => {
+            attempts += 1;
+            return wrongShard;
+          },
+          { 'content-type': 'application/json' },
+        );
+
+      try {
+        const started = Date.now();
+        const response = await send(held.url, 'GET', '/campaign/stuck');
+        const elapsed = Date.now() - started;
+
+        expectEnvelope(response, 421, 'WRONG_SHARD');
+        expect(response.text).to.equal(wrongShard);
+        expect(attempts).to.be.at.least(2);
+        expect(elapsed).to.be.at.least(280).and.below(3000);
+      } finally {
+        await held.close();
+      }
+    });
+  });
+
   describe('a node that does not answer', () => {
     it('answers 502 NODE_CONNECTION_LOST when the node resets the connection of a GET', async () => {
       const scope = nock(NODE_1).get('/campaign/reset').replyWithError(connectionReset());

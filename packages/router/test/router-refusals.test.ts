@@ -175,6 +175,17 @@ describe('router: answering by itself without contacting a node', () => {
       expectNoNodeContacted(response);
     });
 
+    it('answers 413 PAYLOAD_TOO_LARGE to a chunked body that grows past 1 MiB', async () => {
+      const response = await send(router.url, 'PUT', '/campaign/huge', {
+        headers: { 'content-type': 'application/json' },
+        body: Buffer.alloc(MAX_BODY_BYTES + 1, 'x'),
+        chunks: 4,
+      });
+
+      expectEnvelope(response, 413, 'PAYLOAD_TOO_LARGE');
+      expectNoNodeContacted(response);
+    });
+
     it('forwards a body of exactly 1 MiB', async () => {
       const body = `"${'x'.repeat(MAX_BODY_BYTES - 2)}"`;
       const response = await send(router.url, 'PUT', '/campaign/full', {
