@@ -82,7 +82,7 @@ describe('router: a real node on loopback', () => {
       expect(node!.received).to.deep.equal(['PUT /ledger/slow']);
     });
 
-    it('relays an answer that comes just within the timeout', async () => {
+    it('relays an answer that comes within the timeout', async () => {
       const url = (
         await start((request, response) => {
           request.resume();

@@ -184,7 +184,11 @@ describe('router: relaying what a node answers', () => {
 
   describe('a node that says the shard is not there yet', () => {
     const wrongShard = JSON.stringify({
-      error: { code: 'WRONG_SHARD', message: 'Shard campaign-all is not on node-1.', details: { shard: 'campaign-all' } },
+      error: {
+        code: 'WRONG_SHARD',
+        message: 'Shard campaign-all is not on node-1.',
+        details: { shard: 'campaign-all' },
+      },
     });
     const shardMoving = JSON.stringify({
       error: { code: 'SHARD_MOVING', message: 'Shard campaign-all is moving.', retryable: true },
@@ -349,13 +353,6 @@ describe('router: relaying what a node answers', () => {
           body: 'Service Unavailable: secret-503-marker',
           leak: 'secret-503-marker',
         },
-        {
-          what: 'an empty body',
-          status: 500,
-          contentType: 'text/plain',
-          body: '',
-          leak: 'Internal Server Error',
-        },
       ];
 
     for (const failure of failures) {
@@ -378,6 +375,17 @@ describe('router: relaying what a node answers', () => {
         scope.done();
       });
     }
+
+    it('answers 502 NODE_ERROR naming the status when the node answers 500 with no body at all', async () => {
+      const scope = nock(NODE_1).get('/campaign/broken').reply(500);
+
+      const response = await send(router.url, 'GET', '/campaign/broken');
+
+      const error = expectEnvelope(response, 502, 'NODE_ERROR');
+      expect(error.message).to.contain('500');
+      expect(error.details).to.include({ node: 'node-1', nodeStatus: 500 });
+      scope.done();
+    });
 
     it('answers 502 NODE_ERROR without the body when a PUT fails with a stack trace', async () => {
       const scope = nock(NODE_1)
