@@ -40,6 +40,48 @@ export {
   validationError,
 } from './errors.js';
 export type { ErrorBody, ErrorCode, IsxErrorOptions } from './errors.js';
+export {
+  checkerNameSchema,
+  clusterSpecSchema,
+  experimentSpecSchema,
+  faultEntrySchema,
+  faultSchema,
+  labNodeNameSchema,
+  linkEndSchema,
+  linkSchema,
+  nodeTargetSchema,
+  parseExperimentSpec,
+  periodicFaultSchema,
+  timedFaultSchema,
+  workloadSpecSchema,
+} from './experiment-spec.js';
+export type {
+  CheckerName,
+  ClusterSpec,
+  ExperimentSpec,
+  ExperimentSpecInput,
+  FaultKind,
+  FaultSpec,
+  LinkSpec,
+  NodeTarget,
+  PeriodicFault,
+  TimedFault,
+  WorkloadSpec,
+} from './experiment-spec.js';
+export {
+  historyEventSchema,
+  nemesisEventSchema,
+  operationEventSchema,
+  operationNameSchema,
+  operationPhaseSchema,
+} from './history-event.js';
+export type {
+  HistoryEvent,
+  NemesisEvent,
+  OperationEvent,
+  OperationName,
+  OperationPhase,
+} from './history-event.js';
 export { MAX_BODY_BYTES, parseJson, parseJsonObject } from './json-body.js';
 export { isValidKey, isValidTypeName, keyProblem, MAX_KEY_LENGTH, parseKey } from './key.js';
 export {
@@ -87,6 +129,7 @@ export type { Partitioner, PartitionerName } from './partitioner.js';
 export { checkIfMatch, parseIfMatch, versionEtag } from './preconditions.js';
 export type { IfMatch } from './preconditions.js';
 export {
+  experimentFlagsSchema,
   logLevelSchema,
   nodeFlagsSchema,
   readClusterFlagsSchema,
@@ -94,7 +137,14 @@ export {
   steerFlagsSchema,
   upFlagsSchema,
 } from './process-flags.js';
-export type { NodeFlags, ReadClusterFlags, RouterFlags, SteerFlags, UpFlags } from './process-flags.js';
+export type {
+  ExperimentFlags,
+  NodeFlags,
+  ReadClusterFlags,
+  RouterFlags,
+  SteerFlags,
+  UpFlags,
+} from './process-flags.js';
 export { ShardMap } from './shard-map.js';
 export { splitPoint } from './split-point.js';
 export type { Placement } from './shard-map.js';

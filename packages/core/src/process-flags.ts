@@ -18,6 +18,14 @@ export const nodeFlagsSchema = z
     data: z.string().min(1, '--data DIR is required'),
     host: z.string().default('127.0.0.1'),
     port: portSchema.optional(),
+    /** The URL the router and peers dial, when it is not the listen address (a proxy, a NAT). */
+    advertise: z.url().optional(),
+    /** `ADVERTISED=DIAL`: dial a peer known by ADVERTISED at DIAL instead. */
+    'peer-route': z
+      .array(
+        z.string().regex(/^https?:\/\/[^=]+=https?:\/\/[^=]+$/, 'a peer route is ADVERTISED_URL=DIAL_URL'),
+      )
+      .default([]),
     fsync: z.boolean().default(true),
     'log-level': logLevelSchema.default('info'),
   })
@@ -82,3 +90,20 @@ export const steerFlagsSchema = z.strictObject({
   to: nodeIdSchema.optional(),
 });
 export type SteerFlags = z.infer<typeof steerFlagsSchema>;
+
+/** `isx experiment FILE`: run a failure experiment. */
+export const experimentFlagsSchema = z.strictObject({
+  /** Where the run's files go (default `lab-results/NAME-TIME`). */
+  out: z.string().min(1).optional(),
+  /** Replaces the spec's seed. */
+  seed: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1)
+    .optional(),
+  /** Replaces the workload's duration, in milliseconds. */
+  duration: z.coerce.number().int().positive().optional(),
+  'log-level': logLevelSchema.default('warn'),
+});
+export type ExperimentFlags = z.infer<typeof experimentFlagsSchema>;

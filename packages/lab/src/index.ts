@@ -1,9 +1,14 @@
 /**
- * `@isx/lab`: the `isx` command line and the local cluster launcher.
+ * `@isx/lab`: the `isx` command line, the local cluster launcher and the failure lab.
  *
  * `LocalCluster` starts a router and its nodes as real processes on loopback ports, each
  * with its Level store on disk, and can `kill -9` and restart them. The phase demos and the
  * real-process tests are built on it.
+ *
+ * The failure lab runs an experiment spec: a cluster with a {@link TcpProxy} on every
+ * link, a seeded workload that records its history, a nemesis that injects the scheduled
+ * faults, and checkers (durability, linearizability, availability) whose verdicts go into
+ * `report.json` and `report.html`.
  *
  * @example
  * import { LocalCluster } from '@isx/lab';
@@ -12,17 +17,51 @@
  * await cluster.node('node-2').start();
  * await cluster.stop();
  *
+ * @example
+ * import { loadExperimentSpec, runExperiment } from '@isx/lab';
+ * const spec = await loadExperimentSpec('experiments/kill-node.yaml');
+ * const report = await runExperiment(spec, { outDir: '/tmp/kill-node' });
+ * console.log(report.verdict); // 'valid'
+ *
  * @packageDocumentation
  */
+export { AvailabilityChecker, unavailableWindows } from './checkers/availability.js';
+export type { UnavailableWindow } from './checkers/availability.js';
+export { checkersFor } from './checkers/checker-registry.js';
+export type { Anomaly, Checker, CheckerContext, CheckerResult, FaultWindow } from './checkers/checker.js';
+export { DurabilityChecker } from './checkers/durability.js';
+export { LinearizabilityChecker } from './checkers/linearizability.js';
 export { fetchClusterView, nodesTable, shardsTable } from './cluster-tables.js';
+export { experimentCommand } from './experiment/experiment-command.js';
+export { runExperiment } from './experiment/experiment-runner.js';
+export type { RunExperimentOptions } from './experiment/experiment-runner.js';
+export { planFaults } from './experiment/fault-schedule.js';
+export type { PlannedFault } from './experiment/fault-schedule.js';
+export { loadExperimentSpec, parseExperimentSpecText, SpecError } from './experiment/spec-file.js';
+export type { SpecOverrides } from './experiment/spec-file.js';
 export { freePort, freePorts } from './free-port.js';
+export { faultWindows } from './history/fault-windows.js';
+export { HistoryWriter, readHistory } from './history/history-file.js';
+export { pairOperations } from './history/operations.js';
+export type { Operation } from './history/operations.js';
 export { LocalCluster } from './local-cluster.js';
-export type { LocalClusterOptions } from './local-cluster.js';
+export type { LocalClusterOptions, NodeWiring } from './local-cluster.js';
 export { ISX_ENTRY, ManagedProcess } from './managed-process.js';
 export type { ManagedProcessSpec } from './managed-process.js';
 export { manualLayout } from './manual-layout.js';
 export type { ManualLayoutOptions } from './manual-layout.js';
 export { Narrator } from './narrator.js';
 export type { NarratorOptions } from './narrator.js';
+export { HEALTHY, TcpProxy } from './proxy/tcp-proxy.js';
+export type { LinkFaults, TcpProxyOptions } from './proxy/tcp-proxy.js';
+export { buildReport } from './report/report-builder.js';
+export { renderReportHtml } from './report/report-html.js';
+export type {
+  ExperimentReport,
+  LatencySample,
+  ReportFault,
+  TimelineBucket,
+  Verdict,
+} from './report/report-model.js';
 export { SERVICES } from './services.js';
 export { formatTable } from './table.js';

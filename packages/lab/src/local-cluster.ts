@@ -33,6 +33,22 @@ export interface LocalClusterOptions {
   readonly routerPort?: number;
   /** Log level of every process (default `info`). */
   readonly logLevel?: string;
+  /** How long the router waits for a node before it answers 504 (the router's default if absent). */
+  readonly nodeTimeoutMs?: number;
+}
+
+/** How to wire one node into the network, when a lab puts proxies on its links. */
+export interface NodeWiring {
+  /** A name for logs and its data directory (default `node-dir-N`). */
+  readonly name?: string;
+  /** The port it listens on (default: a free one). */
+  readonly port?: number;
+  /** The URL the router and peers dial instead of its listen address. */
+  readonly advertiseUrl?: string;
+  /** The router URL this node dials (default: the router's own). */
+  readonly routerUrl?: string;
+  /** `ADVERTISED=DIAL` routes to its peers. */
+  readonly peerRoutes?: readonly string[];
 }
 
 export class LocalCluster {
@@ -82,15 +98,20 @@ export class LocalCluster {
   }
 
   /** Dynamic mode: starts one more node, which registers and receives shards. Returns its id. */
-  async addNode(): Promise<string> {
+  async addNode(wiring: NodeWiring = {}): Promise<string> {
     if (this.options.mode !== 'dynamic') throw new Error('addNode needs a dynamic cluster');
     const index = (this.#nodeDirs += 1);
-    const port = await freePort();
-    const dir = join(this.options.dataDir, `node-dir-${index}`);
+    const name = wiring.name ?? `node-dir-${index}`;
+    const port = wiring.port ?? (await freePort());
+    const dir = join(this.options.dataDir, name);
+    const wired = [
+      ...(wiring.advertiseUrl === undefined ? [] : ['--advertise', wiring.advertiseUrl]),
+      ...(wiring.peerRoutes ?? []).flatMap((route) => ['--peer-route', route]),
+    ];
     const child = new ManagedProcess({
-      name: `node-dir-${index}`,
+      name,
       url: `http://127.0.0.1:${port}`,
-      logFile: join(this.options.dataDir, 'logs', `node-dir-${index}.log`),
+      logFile: join(this.options.dataDir, 'logs', `${name}.log`),
       env: { [CLUSTER_TOKEN_ENV]: this.token },
       waitForRegistration: true,
       args: [
@@ -98,17 +119,18 @@ export class LocalCluster {
         '--service',
         this.options.service ?? 'campaign',
         '--router',
-        this.routerUrl,
+        wiring.routerUrl ?? this.routerUrl,
         '--data',
         dir,
         '--port',
         String(port),
         '--log-level',
         this.options.logLevel ?? 'info',
+        ...wired,
       ],
     });
     await child.start();
-    const id = child.reportedId ?? `node-dir-${index}`;
+    const id = child.reportedId ?? name;
     this.#nodes.set(id, child);
     return id;
   }
@@ -196,6 +218,7 @@ async function startDynamic(options: LocalClusterOptions): Promise<LocalCluster>
       String(options.shardsPerType ?? 8),
       '--log-level',
       options.logLevel ?? 'info',
+      ...(options.nodeTimeoutMs === undefined ? [] : ['--node-timeout-ms', String(options.nodeTimeoutMs)]),
     ],
   });
   const cluster = new LocalCluster({ ...options, mode: 'dynamic' }, router, token);

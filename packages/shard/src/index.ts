@@ -23,4 +23,5 @@ export type { ServiceDefinition } from './node-main.js';
 export { RouterLink } from './router-link.js';
 export type { RouterLinkOptions } from './router-link.js';
 export { MapOwnership, StaticOwnership } from './ownership.js';
+export { PeerRoutes } from './peer-routes.js';
 export type { Ownership, WriteTicket } from './ownership.js';

@@ -18,8 +18,9 @@ import {
 } from '@isx/core';
 import { pino } from 'pino';
 import { startNode, type RunningNode } from './node.js';
+import { PeerRoutes } from './peer-routes.js';
 
-export const NODE_USAGE = `Usage: (--router URL | --config FILE --node ID) --data DIR [--host H] [--port P] [--no-fsync] [--log-level L]
+export const NODE_USAGE = `Usage: (--router URL | --config FILE --node ID) --data DIR [--host H] [--port P] [--advertise URL] [--peer-route ADVERTISED=DIAL]... [--no-fsync] [--log-level L]
   With --router, the cluster token is read from ${CLUSTER_TOKEN_ENV}.`;
 
 /** A service: its name and the entity types its nodes host. */
@@ -40,6 +41,8 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
         data: { type: 'string' },
         host: { type: 'string' },
         port: { type: 'string' },
+        advertise: { type: 'string' },
+        'peer-route': { type: 'string', multiple: true },
         'no-fsync': { type: 'boolean' },
         'log-level': { type: 'string' },
       },
@@ -56,6 +59,8 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
       host: flags.host,
       sync: flags.fsync,
       logger,
+      advertiseUrl: flags.advertise?.replace(/\/+$/, ''),
+      peers: PeerRoutes.parse(flags['peer-route']),
     };
     let node: RunningNode;
     if (flags.router !== undefined) {

@@ -17,6 +17,7 @@ import { EntityStore } from './entity-store.js';
 import { createInternalRoutes } from './http/internal-routes.js';
 import { createNodeServer } from './http/node-server.js';
 import { MapOwnership } from './ownership.js';
+import type { PeerRoutes } from './peer-routes.js';
 import { RouterLink } from './router-link.js';
 
 /** How a node finds its router (phase 2). */
@@ -42,6 +43,10 @@ export interface NodeOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
+  /** The URL the router and peers should dial (default: the listen address), e.g. a proxy's. */
+  advertiseUrl?: string;
+  /** How to dial peers whose advertised URL should not be dialled directly. */
+  peers?: PeerRoutes;
   /** Sync every batch to disk before acknowledging (default true). */
   sync?: boolean;
   clock?: Clock;
@@ -86,6 +91,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     token: options.token ?? options.router?.token,
     store,
     ownership,
+    peers: options.peers,
     onFenceExpired: (shardId) => {
       // A fence outlived its move: unfence only if the router still names this node the owner.
       void link?.pullMap().then(
@@ -110,7 +116,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       token: options.router.token,
       service: options.router.service,
       types: options.entities.map((e) => e.type),
-      advertisedUrl: url,
+      advertisedUrl: options.advertiseUrl ?? url,
       dataDir: options.dataDir,
       ownership,
       logger,

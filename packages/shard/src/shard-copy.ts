@@ -15,6 +15,7 @@ import {
   type CopyResult,
 } from '@isx/core';
 import type { EntityStore, StoreOp } from './entity-store.js';
+import type { PeerRoutes } from './peer-routes.js';
 
 const BATCH = 500;
 
@@ -22,9 +23,11 @@ export interface CopyShardOptions {
   store: EntityStore;
   request: CopyRequest;
   token: string | undefined;
+  /** How to dial the source (default: at its advertised URL). */
+  peers?: PeerRoutes;
 }
 
-export async function copyShard({ store, request, token }: CopyShardOptions): Promise<CopyResult> {
+export async function copyShard({ store, request, token, peers }: CopyShardOptions): Promise<CopyResult> {
   const stale: StoreOp[] = [];
   for await (const entity of store.scan(request.type, request.range)) {
     stale.push({
@@ -38,7 +41,8 @@ export async function copyShard({ store, request, token }: CopyShardOptions): Pr
 
   const query = new URLSearchParams({ type: request.type, start: request.range.start });
   if (request.range.end !== null) query.set('end', request.range.end);
-  const response = await fetch(`${request.sourceUrl}/internal/shards/export?${query.toString()}`, {
+  const exportUrl = `${request.sourceUrl}/internal/shards/export?${query.toString()}`;
+  const response = await fetch(peers?.resolve(exportUrl) ?? exportUrl, {
     headers: token === undefined ? {} : { [CLUSTER_TOKEN_HEADER]: token },
   });
   if (!response.ok || !response.body) {

@@ -17,6 +17,7 @@ import {
 import { runRouterMain } from '@isx/router';
 import { runNodeMain } from '@isx/shard';
 import { fetchClusterView, nodesTable, shardsTable } from '../cluster-tables.js';
+import { experimentCommand } from '../experiment/experiment-command.js';
 import { LocalCluster } from '../local-cluster.js';
 import { SERVICES } from '../services.js';
 
@@ -29,7 +30,7 @@ const HELP = `isx — the Infinite Scale command line
         run one router of a dynamic cluster (token from ISX_CLUSTER_TOKEN)
   isx router --config FILE [--port 4000]
         run one router over a manual shard configuration (phase 1)
-  isx node --service campaign --router URL --data DIR [--port P] [--host H]
+  isx node --service campaign --router URL --data DIR [--port P] [--host H] [--advertise URL] [--peer-route ADVERTISED=DIAL]
         run one shard server that registers with the router (token from ISX_CLUSTER_TOKEN)
   isx node --service campaign --config FILE --node ID --data DIR
         run one shard server of a manual configuration (phase 1)
@@ -37,6 +38,9 @@ const HELP = `isx — the Infinite Scale command line
   isx shards [--router URL] [--json]    the shard map
   isx split SHARD [--at PARTITION_KEY] [--router URL]   split a shard (token from ISX_CLUSTER_TOKEN)
   isx move SHARD --to NODE [--router URL]               move a shard (token from ISX_CLUSTER_TOKEN)
+  isx experiment FILE [--out DIR] [--seed N] [--duration MS] [--log-level warn]
+        run a failure experiment (workload + faults + checkers); writes report.json and report.html
+        exit status 0 when every checker passed, 1 when one did not, 2 for a bad spec
   isx help
 `;
 
@@ -59,6 +63,9 @@ async function main(argv: string[]): Promise<void> {
     case 'split':
     case 'move':
       await steer(command, rest);
+      return;
+    case 'experiment':
+      process.exit(await experimentCommand(rest));
       return;
     case undefined:
     case 'help':

@@ -23,6 +23,7 @@ import {
 import type { z } from 'zod';
 import type { EntityStore } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
+import type { PeerRoutes } from '../peer-routes.js';
 import { copyShard } from '../shard-copy.js';
 import { readJsonObject } from './request-body.js';
 import { sendJson } from './respond.js';
@@ -32,6 +33,8 @@ export interface InternalRoutesOptions {
   token: string | undefined;
   store: EntityStore;
   ownership: MapOwnership;
+  /** How to dial other nodes. */
+  peers?: PeerRoutes;
   /** Called when a fence outlives its time to live, so the node can ask the router what happened. */
   onFenceExpired(shardId: string): void;
 }
@@ -80,7 +83,11 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       case 'POST /internal/shards/copy': {
         const copy = await readBody(request, copyRequestSchema);
         const offeredToken = options.token;
-        sendJson(response, 200, await copyShard({ store, request: copy, token: offeredToken }));
+        sendJson(
+          response,
+          200,
+          await copyShard({ store, request: copy, token: offeredToken, peers: options.peers }),
+        );
         return true;
       }
       case 'POST /internal/shards/drop': {

@@ -1,0 +1,246 @@
+/**
+ * The experiment spec that `isx experiment FILE` runs: the cluster to start, the workload
+ * to drive through it, the faults to inject and the checkers that judge the history.
+ *
+ * The file may be JSON or YAML; either way it lands here as plain data and is checked
+ * before any process starts, so a typo costs a clear message, not a half-run cluster. All
+ * durations are milliseconds from the start of the workload. Randomness (operation mix,
+ * periodic faults, random targets) comes from `seed` alone, so the same spec gives the
+ * same schedule.
+ */
+import { z } from 'zod';
+import { isValidTypeName } from './key.js';
+
+const ms = z.number().int().nonnegative();
+const positiveMs = z.number().int().positive();
+
+/** Nodes are named `n1`, `n2`, … in the order the lab starts them. */
+export const labNodeNameSchema = z.string().regex(/^n[1-9][0-9]?$/, 'a node is named n1, n2, …');
+
+/** An end of a link: the router or a node. `random` is resolved from the seed. */
+export const linkEndSchema = z.union([z.literal('router'), z.literal('random'), labNodeNameSchema]);
+
+/** A link between two processes; the proxy sits on the connections `from` opens to `to`. */
+export const linkSchema = z
+  .strictObject({ from: linkEndSchema, to: linkEndSchema })
+  .refine((link) => link.from !== link.to || link.from === 'random', {
+    message: 'a link joins two different processes',
+  })
+  .refine((link) => link.from !== 'router' || link.to !== 'router', {
+    message: 'a link needs at least one node',
+  });
+export type LinkSpec = z.infer<typeof linkSchema>;
+
+/** A node to hit: by name, at random, or whichever node holds the primary copy of a key. */
+export const nodeTargetSchema = z.union([
+  labNodeNameSchema,
+  z.literal('random'),
+  z.strictObject({ primaryOf: z.string().min(1) }),
+]);
+export type NodeTarget = z.infer<typeof nodeTargetSchema>;
+
+const probability = z.number().min(0).max(1);
+
+/** The faults the lab can inject. `durationMs`, where allowed, undoes the fault after that long. */
+export const faultSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('kill'), target: nodeTargetSchema, durationMs: positiveMs.optional() }),
+  z.strictObject({ kind: z.literal('restart'), target: nodeTargetSchema.optional() }),
+  z.strictObject({ kind: z.literal('pause'), target: nodeTargetSchema, durationMs: positiveMs }),
+  z.strictObject({
+    kind: z.literal('partition'),
+    link: linkSchema,
+    /** `both` cuts the link; `forward` drops only bytes from `from` to `to`, `backward` only the replies. */
+    direction: z.enum(['both', 'forward', 'backward']).default('both'),
+    durationMs: positiveMs.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('delay'),
+    link: linkSchema,
+    delayMs: z.number().int().min(0).max(60_000),
+    jitterMs: z.number().int().min(0).max(60_000).default(0),
+    durationMs: positiveMs.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('drop'),
+    link: linkSchema,
+    probability,
+    durationMs: positiveMs.optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('reset'),
+    link: linkSchema,
+    probability,
+    durationMs: positiveMs.optional(),
+  }),
+  z.strictObject({ kind: z.literal('heal') }),
+]);
+export type FaultSpec = z.infer<typeof faultSchema>;
+export type FaultKind = FaultSpec['kind'];
+
+/** A fault at a fixed time. */
+export const timedFaultSchema = z.strictObject({ at: ms, fault: faultSchema });
+
+/** Every `every` ms from `start`, one of `choose` picked from the seed, undone after `duration`. */
+export const periodicFaultSchema = z.strictObject({
+  every: positiveMs,
+  start: ms.default(0),
+  duration: positiveMs,
+  choose: z.array(faultSchema).min(1),
+});
+
+/**
+ * One entry of `faults`: timed (`at` + `fault`) or periodic (`every` + `duration` + `choose`).
+ * Parsed as one object and then split, so a mistake is reported at its own path rather
+ * than as "matches neither form".
+ */
+export const faultEntrySchema = z
+  .strictObject({
+    at: ms.optional(),
+    fault: faultSchema.optional(),
+    every: positiveMs.optional(),
+    start: ms.optional(),
+    duration: positiveMs.optional(),
+    choose: z.array(faultSchema).min(1).optional(),
+  })
+  .superRefine((entry, ctx) => {
+    const timed = entry.at !== undefined || entry.fault !== undefined;
+    const periodic = [entry.every, entry.start, entry.duration, entry.choose].some((v) => v !== undefined);
+    const need = (field: string, present: boolean): void => {
+      if (!present) ctx.addIssue({ code: 'custom', path: [field], message: `${field} is required` });
+    };
+    if (timed && periodic) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'give either at + fault, or every + duration + choose, not both',
+      });
+    } else if (periodic) {
+      need('every', entry.every !== undefined);
+      need('duration', entry.duration !== undefined);
+      need('choose', entry.choose !== undefined);
+    } else {
+      need('at', entry.at !== undefined);
+      need('fault', entry.fault !== undefined);
+    }
+  })
+  .transform((entry): TimedFault | PeriodicFault =>
+    entry.every === undefined
+      ? { at: entry.at!, fault: entry.fault! }
+      : { every: entry.every, start: entry.start ?? 0, duration: entry.duration!, choose: entry.choose! },
+  );
+
+export const workloadSpecSchema = z
+  .strictObject({
+    /** The entity type the clients use; its service must run on the nodes. */
+    type: z.string().refine(isValidTypeName, 'not a valid entity type name').default('campaign'),
+    clients: z.number().int().min(1).max(64).default(4),
+    keys: z.number().int().min(1).max(10_000).default(8),
+    /** Relative weights of each operation. */
+    mix: z
+      .strictObject({
+        read: z.number().min(0).default(40),
+        write: z.number().min(0).default(25),
+        cas: z.number().min(0).default(20),
+        create: z.number().min(0).default(5),
+        delete: z.number().min(0).default(10),
+      })
+      .prefault({})
+      .refine((mix) => Object.values(mix).some((weight) => weight > 0), 'the mix needs one weight above 0'),
+    /** `closed`: each client waits for its answer; `open`: operations start at a fixed rate. */
+    rate: z
+      .discriminatedUnion('mode', [
+        z.strictObject({ mode: z.literal('closed') }),
+        z.strictObject({
+          mode: z.literal('open'),
+          perSecond: z.number().positive().max(10_000),
+        }),
+      ])
+      .default({ mode: 'closed' }),
+    durationMs: positiveMs.max(3_600_000),
+    /** How long a client waits for an answer before it records `info`. */
+    timeoutMs: positiveMs.default(2_000),
+  })
+  .strict();
+export type WorkloadSpec = z.infer<typeof workloadSpecSchema>;
+
+export const clusterSpecSchema = z.strictObject({
+  nodes: z.number().int().min(1).max(9).default(3),
+  replicationFactor: z.number().int().min(1).max(3).default(1),
+  services: z.array(z.string().min(1)).min(1).default(['campaign']),
+  shardsPerType: z.number().int().min(1).max(1024).default(8),
+  /** How long the router waits for a node before it answers 504. */
+  nodeTimeoutMs: positiveMs.default(1_000),
+});
+export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
+
+export const checkerNameSchema = z.enum(['durability', 'linearizability', 'availability']);
+export type CheckerName = z.infer<typeof checkerNameSchema>;
+
+export const experimentSpecSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a name is lowercase letters, digits and dashes'),
+    /** One sentence on what the experiment shows. */
+    description: z.string().min(1),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1),
+    cluster: clusterSpecSchema.prefault({}),
+    workload: workloadSpecSchema,
+    faults: z.array(faultEntrySchema).default([]),
+    checkers: z.array(checkerNameSchema).min(1).default(['durability', 'linearizability', 'availability']),
+    /** After the workload: how long to wait for quiet once every fault is healed, then how long final reads may take. */
+    settle: z
+      .strictObject({ quietMs: ms.default(1_500), finalReadsMs: positiveMs.default(15_000) })
+      .prefault({}),
+    linearizability: z
+      .strictObject({ maxStatesPerKey: z.number().int().positive().default(2_000_000) })
+      .prefault({}),
+    availability: z
+      .strictObject({
+        bucketMs: positiveMs.default(500),
+        /** The least share of operations that must succeed overall; absent means availability is reported, not judged. */
+        minAnsweredShare: probability.optional(),
+      })
+      .prefault({}),
+  })
+  .superRefine((spec, ctx) => {
+    spec.faults.forEach((entry, index) => {
+      const start = 'at' in entry ? entry.at : entry.start;
+      if (start >= spec.workload.durationMs) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', index],
+          message: `starts at ${start} ms, after the workload ends (${spec.workload.durationMs} ms)`,
+        });
+      }
+      const faults = 'at' in entry ? [entry.fault] : entry.choose;
+      for (const fault of faults) checkNodeNames(fault, spec.cluster.nodes, ctx, ['faults', index]);
+    });
+  });
+export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
+export type ExperimentSpecInput = z.input<typeof experimentSpecSchema>;
+export type TimedFault = z.infer<typeof timedFaultSchema>;
+export type PeriodicFault = z.infer<typeof periodicFaultSchema>;
+
+function checkNodeNames(
+  fault: FaultSpec,
+  nodes: number,
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+): void {
+  const names: string[] = [];
+  if ('target' in fault && typeof fault.target === 'string') names.push(fault.target);
+  if ('link' in fault) names.push(fault.link.from, fault.link.to);
+  for (const name of names) {
+    if (!/^n\d+$/.test(name)) continue;
+    if (Number(name.slice(1)) > nodes) {
+      ctx.addIssue({ code: 'custom', path, message: `names ${name} but the cluster has ${nodes} node(s)` });
+    }
+  }
+}
+
+/** Parses an experiment spec (already read from JSON or YAML), throwing a `ZodError` that names each problem. */
+export function parseExperimentSpec(input: unknown): ExperimentSpec {
+  return experimentSpecSchema.parse(input);
+}

@@ -1,0 +1,20 @@
+/**
+ * The checkers an experiment spec can name. A later checker (copies restored, activities
+ * applied exactly once) joins by adding its name to the spec schema and a line here.
+ */
+import type { CheckerName } from '@isx/core';
+import { AvailabilityChecker } from './availability.js';
+import type { Checker } from './checker.js';
+import { DurabilityChecker } from './durability.js';
+import { LinearizabilityChecker } from './linearizability.js';
+
+const FACTORIES: Readonly<Record<CheckerName, () => Checker>> = {
+  durability: () => new DurabilityChecker(),
+  linearizability: () => new LinearizabilityChecker(),
+  availability: () => new AvailabilityChecker(),
+};
+
+/** The checkers named, in the order given. */
+export function checkersFor(names: readonly CheckerName[]): Checker[] {
+  return names.map((name) => FACTORIES[name]());
+}

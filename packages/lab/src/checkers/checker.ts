@@ -1,0 +1,54 @@
+/**
+ * The contract every checker meets. A checker reads the operations and fault windows of one
+ * run and returns a verdict, a few figures and the anomalies it found, each with the part
+ * of the history that shows it. Later checkers (copies restored, activities applied exactly
+ * once) plug in here by name. A checker must never change the history it reads.
+ */
+import type { ExperimentSpec } from '@isx/core';
+import type { Operation } from '../history/operations.js';
+
+/** A fault as it happened: from its start event to its end (or the end of the run). */
+export interface FaultWindow {
+  readonly fault: string;
+  readonly target?: string | undefined;
+  readonly detail?: string | undefined;
+  readonly startNs: number;
+  readonly endNs: number;
+}
+
+/** What a checker is given. */
+export interface CheckerContext {
+  readonly spec: ExperimentSpec;
+  /** Every operation, in invocation order, final reads included. */
+  readonly operations: readonly Operation[];
+  readonly faults: readonly FaultWindow[];
+  /** Length of the workload phase in nanoseconds (final reads come after it). */
+  readonly workloadNs: number;
+}
+
+/** One thing a checker found wrong, with the operations that show it. */
+export interface Anomaly {
+  /** A short stable name, such as `lost-write` or `not-linearizable`. */
+  readonly kind: string;
+  readonly key?: string | undefined;
+  readonly message: string;
+  /** The sub-history that shows the anomaly, in invocation order. */
+  readonly operations: readonly Operation[];
+}
+
+/** A checker's verdict. `unknown` means it could not decide (a search budget ran out). */
+export interface CheckerResult {
+  readonly checker: string;
+  readonly valid: boolean | 'unknown';
+  /** One sentence for the console and the report. */
+  readonly summary: string;
+  readonly figures: Readonly<Record<string, number>>;
+  readonly anomalies: readonly Anomaly[];
+  /** Readable observations that are not anomalies, such as each window of unavailability. */
+  readonly notes?: readonly string[] | undefined;
+}
+
+export interface Checker {
+  readonly name: string;
+  check(context: CheckerContext): CheckerResult | Promise<CheckerResult>;
+}

@@ -1,0 +1,206 @@
+/**
+ * Runs one failure experiment from its spec: start a cluster with a proxy on every link,
+ * drive the workload while the nemesis follows the fault schedule, heal everything, wait
+ * for quiet, read every key once more, then check the history and write the report.
+ *
+ * Everything a run produces goes to its output directory: `history.jsonl`, `report.json`,
+ * `report.html`, the process logs and the Level stores. The runner narrates as it goes and
+ * always stops every process it started, whatever happened.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ExperimentSpec } from '@isx/core';
+import { checkersFor } from '../checkers/checker-registry.js';
+import type { CheckerResult } from '../checkers/checker.js';
+import { faultWindows } from '../history/fault-windows.js';
+import { HistoryWriter } from '../history/history-file.js';
+import { pairOperations } from '../history/operations.js';
+import { buildReport } from '../report/report-builder.js';
+import { renderReportHtml } from '../report/report-html.js';
+import type { ExperimentReport } from '../report/report-model.js';
+import { waitForQuiet } from './cluster-probe.js';
+import { planFaults, type PlannedFault } from './fault-schedule.js';
+import { checkRunnable, startLabCluster, type LabCluster } from './lab-cluster.js';
+import { Nemesis } from './nemesis.js';
+import { OperationClient } from './operation-client.js';
+import { registerCodec } from './register-values.js';
+import { Workload, workloadKeys } from './workload.js';
+
+export interface RunExperimentOptions {
+  /** Where the history, the report, the logs and the data go. */
+  readonly outDir: string;
+  /** Receives each line of narration (default: stdout). */
+  readonly log?: (line: string) => void;
+  /** Log level of the cluster's processes (default `warn`). */
+  readonly logLevel?: string;
+}
+
+/** Runs `spec` and returns its report (also written to `outDir`). */
+export async function runExperiment(
+  spec: ExperimentSpec,
+  options: RunExperimentOptions,
+): Promise<ExperimentReport> {
+  checkRunnable(spec);
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const schedule = planFaults(spec);
+  await mkdir(options.outDir, { recursive: true });
+  await writeFile(join(options.outDir, 'spec.json'), `${JSON.stringify({ spec, schedule }, null, 2)}\n`);
+  log(`▶ ${spec.name}: ${spec.description}`);
+  log(
+    `  seed ${spec.seed}, ${spec.cluster.nodes} node(s), ${schedule.length} fault(s) planned, ${spec.workload.durationMs / 1000} s of workload`,
+  );
+  const startedAt = new Date().toISOString();
+  const lab = await startLabCluster(spec, join(options.outDir, 'cluster'), options.logLevel ?? 'warn');
+  log(
+    `  cluster up: router ${lab.cluster.routerUrl}, nodes ${[...lab.nodes.keys()].join(', ')}, a proxy on every link`,
+  );
+  const history = new HistoryWriter(join(options.outDir, 'history.jsonl'));
+  let workloadNs = 0;
+  try {
+    const client = new OperationClient({
+      routerUrl: lab.cluster.routerUrl,
+      type: spec.workload.type,
+      codec: registerCodec(spec.workload.type),
+      timeoutMs: spec.workload.timeoutMs,
+    });
+    const nemesis = new Nemesis({
+      network: lab.network,
+      nodes: lab.nodes,
+      namesById: lab.namesById,
+      routerUrl: lab.cluster.routerUrl,
+      type: spec.workload.type,
+      history,
+    });
+    const workload = new Workload({ spec: spec.workload, seed: spec.seed, client, history });
+    const progress = setInterval(() => log(progressLine(history, workload, nemesis)), 1_000);
+    try {
+      await Promise.all([
+        workload.run(),
+        followSchedule(schedule, spec.workload.durationMs, nemesis, history, log),
+      ]);
+    } finally {
+      clearInterval(progress);
+    }
+    workloadNs = history.nowNs();
+    log(
+      `  workload done: ${workload.counts.ok} ok, ${workload.counts.fail} fail, ${workload.counts.info} info`,
+    );
+    await settle(spec, lab, nemesis, log);
+    await finalReads(spec, client, history, log);
+  } finally {
+    await history.close();
+    await lab.stop();
+  }
+  const report = await judge(spec, history, startedAt, workloadNs, log);
+  await writeFile(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(options.outDir, 'report.html'), renderReportHtml(report));
+  log(`  report: ${join(options.outDir, 'report.html')}`);
+  return report;
+}
+
+/** Applies each planned fault at its time, and undoes it when its duration runs out. */
+async function followSchedule(
+  schedule: readonly PlannedFault[],
+  durationMs: number,
+  nemesis: Nemesis,
+  history: HistoryWriter,
+  log: (line: string) => void,
+): Promise<void> {
+  const events = schedule.flatMap((planned, index) => [
+    { atMs: planned.atMs, index, action: 'apply' as const },
+    ...(planned.untilMs === undefined ? [] : [{ atMs: planned.untilMs, index, action: 'undo' as const }]),
+  ]);
+  events.sort((a, b) => a.atMs - b.atMs || (a.action === 'undo' ? -1 : 1));
+  // What is still in force when the workload ends is healed by the settle step.
+  const due = events.filter((event) => event.atMs < durationMs);
+  const targets = new Map<number, string>();
+  for (const event of due) {
+    const wait = event.atMs - history.nowNs() / 1e6;
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const planned = schedule[event.index]!;
+    if (event.action === 'apply') {
+      const target = await nemesis.apply(planned);
+      targets.set(event.index, target);
+      log(`  ⚡ ${(history.nowNs() / 1e9).toFixed(1)} s  ${planned.fault.kind} ${target}`);
+    } else {
+      const target = targets.get(event.index);
+      if (target === undefined) continue;
+      nemesis.undo(planned, target);
+      log(`  ✚ ${(history.nowNs() / 1e9).toFixed(1)} s  undo ${planned.fault.kind} ${target}`);
+    }
+  }
+}
+
+async function settle(
+  spec: ExperimentSpec,
+  lab: LabCluster,
+  nemesis: Nemesis,
+  log: (line: string) => void,
+): Promise<void> {
+  log('  healing every fault and restarting killed nodes…');
+  await nemesis.healEverything();
+  const quiet = await waitForQuiet(lab.cluster.routerUrl, spec.cluster.nodes, spec.settle.quietMs, 30_000);
+  log(
+    quiet
+      ? `  quiet for ${spec.settle.quietMs} ms`
+      : '  the cluster did not go quiet within 30 s; reading anyway',
+  );
+}
+
+/** Reads every key until it answers or `finalReadsMs` passes; each attempt is in the history. */
+async function finalReads(
+  spec: ExperimentSpec,
+  client: OperationClient,
+  history: HistoryWriter,
+  log: (line: string) => void,
+): Promise<void> {
+  const deadline = performance.now() + spec.settle.finalReadsMs;
+  let process = 1_000_000;
+  let unread = 0;
+  for (const key of workloadKeys(spec.workload.keys)) {
+    for (;;) {
+      process += 1;
+      history.record({ type: 'invoke', process, f: 'read', key, final: true });
+      const done = await client.perform({ f: 'read', key });
+      history.record({ process, f: 'read', key, final: true, ...done });
+      if (done.type === 'ok') break;
+      if (performance.now() > deadline) {
+        unread += 1;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  log(`  final reads: ${spec.workload.keys - unread} of ${spec.workload.keys} keys read`);
+}
+
+async function judge(
+  spec: ExperimentSpec,
+  history: HistoryWriter,
+  startedAt: string,
+  workloadNs: number,
+  log: (line: string) => void,
+): Promise<ExperimentReport> {
+  const { operations, nemesis } = pairOperations(history.events);
+  const faults = faultWindows(nemesis, workloadNs);
+  const context = { spec, operations, faults, workloadNs };
+  const results: CheckerResult[] = [];
+  for (const checker of checkersFor(spec.checkers)) {
+    const result = await checker.check(context);
+    results.push(result);
+    const mark = result.valid === true ? '✓' : result.valid === false ? '✗' : '?';
+    log(`  ${mark} ${result.checker}: ${result.summary}`);
+  }
+  const report = buildReport({ spec, startedAt, operations, faults, checkers: results, workloadNs });
+  log(`■ verdict: ${report.verdict.toUpperCase()}`);
+  return report;
+}
+
+function progressLine(history: HistoryWriter, workload: Workload, nemesis: Nemesis): string {
+  const { ok, fail, info, inFlight } = workload.counts;
+  const active = nemesis.active;
+  return (
+    `  ${(history.nowNs() / 1e9).toFixed(1).padStart(5)} s  ok ${ok}  fail ${fail}  info ${info}  in flight ${inFlight}` +
+    (active.length > 0 ? `  faults: ${active.join(', ')}` : '')
+  );
+}
