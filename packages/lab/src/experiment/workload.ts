@@ -26,7 +26,8 @@ export interface WorkloadCounts {
 export interface WorkloadOptions {
   readonly spec: WorkloadSpec;
   readonly seed: number;
-  readonly client: OperationClient;
+  /** Performs one operation; the real one is {@link OperationClient}. */
+  readonly client: Pick<OperationClient, 'perform'>;
   readonly history: HistoryWriter;
 }
 
