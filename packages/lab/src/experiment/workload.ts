@@ -60,12 +60,13 @@ export class Workload {
   /** Runs until `durationMs` has passed, then waits for operations in flight. */
   async run(): Promise<void> {
     const { spec } = this.#options;
-    const deadline = performance.now() + spec.durationMs;
+    const started = performance.now();
+    const deadline = started + spec.durationMs;
     if (spec.rate.mode === 'closed') {
       await Promise.all(Array.from({ length: spec.clients }, () => this.#closedLoop(deadline)));
       return;
     }
-    await this.#openLoop(deadline, spec.rate.perSecond);
+    await this.#openLoop(started, deadline, spec.rate.perSecond);
   }
 
   async #closedLoop(deadline: number): Promise<void> {
@@ -76,11 +77,10 @@ export class Workload {
     }
   }
 
-  async #openLoop(deadline: number, perSecond: number): Promise<void> {
+  async #openLoop(started: number, deadline: number, perSecond: number): Promise<void> {
     const idle: number[] = Array.from({ length: this.#options.spec.clients }, () => this.#newProcess());
     const running = new Set<Promise<void>>();
     const intervalMs = 1000 / perSecond;
-    const started = performance.now();
     for (let n = 0; ; n += 1) {
       const at = started + n * intervalMs;
       if (at >= deadline) break;
