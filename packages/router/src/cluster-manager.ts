@@ -6,13 +6,14 @@
  * saved (synced) before anything acts on it, so a router restarted after `kill -9` serves
  * exactly the map it last promised. Changes run one at a time. Liveness is never saved: it
  * is rebuilt from heartbeats, and a node known from before a restart is given a full
- * `deadAfterMs` to be heard from again.
+ * `deadAfterMs` to be heard from again. Shard moves, balancing and the abandoning of moves a
+ * restart interrupted are left to a `MoveCoordinator`, which changes the map only through
+ * this class's queued commit.
  */
 import { join } from 'node:path';
 import {
   IsxError,
   parseClusterConfig,
-  RetryableError,
   ShardMap,
   splitPoint,
   type Clock,
@@ -29,8 +30,8 @@ import { ClusterStore, type ClusterState, type NodeRecord } from './cluster-stor
 import { FailureDetector, type Liveness } from './failure-detector.js';
 import { IdGenerator } from './id-generator.js';
 import { createNodeCaller, type NodeCaller } from './node-calls.js';
-import { initialShards, planMoves } from './placement.js';
-import { moveShard } from './shard-mover.js';
+import { MoveCoordinator, type MoveOutcome } from './move-coordinator.js';
+import { initialShards } from './placement.js';
 
 export interface ClusterManagerOptions {
   dataDir: string;
@@ -61,8 +62,7 @@ export class ClusterManager {
   #state: ClusterState;
   #map: ShardMap;
   #changes: Promise<unknown> = Promise.resolve();
-  readonly #moves = new Map<string, MoveView>();
-  #balancing = false;
+  readonly #mover: MoveCoordinator;
   #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(options: ClusterManagerOptions, store: ClusterStore, state: ClusterState) {
@@ -77,6 +77,20 @@ export class ClusterManager {
     });
     this.#ids = new IdGenerator(state.routerId, options.clock);
     this.#calls = createNodeCaller(options.token);
+    this.#mover = new MoveCoordinator({
+      cluster: {
+        state: () => this.#state,
+        map: () => this.#map,
+        findShard: (shardId) => this.#findShard(shardId),
+        change: (task) => this.#change(task),
+        commit: (next, config, announce) => this.#commit(next, config, announce),
+        announce: () => this.#announce(),
+      },
+      detector: this.#detector,
+      calls: this.#calls,
+      clock: options.clock,
+      logger: options.logger,
+    });
     for (const node of state.nodes) this.#detector.watch(node.id);
   }
 
@@ -93,7 +107,7 @@ export class ClusterManager {
     };
     const manager = new ClusterManager(options, store, state);
     if (!saved) await store.save(state);
-    await manager.#abandonInterruptedMoves();
+    await manager.#mover.abandonInterrupted();
     manager.#sweeper = setInterval(() => manager.#sweep(), Math.max(10, Math.floor(options.heartbeatMs / 2)));
     manager.#sweeper.unref();
     options.logger.info(
@@ -108,7 +122,7 @@ export class ClusterManager {
   }
 
   get moves(): MoveView[] {
-    return [...this.#moves.values()];
+    return this.#mover.moves;
   }
 
   nodes(): NodeView[] {
@@ -162,7 +176,7 @@ export class ClusterManager {
       );
       return id;
     });
-    if (this.#options.autoBalance !== false) this.#scheduleBalance();
+    if (this.#options.autoBalance !== false) this.#mover.scheduleBalance();
     return {
       nodeId,
       heartbeatMs: this.#options.heartbeatMs,
@@ -186,7 +200,7 @@ export class ClusterManager {
   ): Promise<{ left: ShardAssignment; right: ShardAssignment; mapVersion: number }> {
     return this.#change(async () => {
       const { type, shard, layout } = this.#findShard(shardId);
-      if (this.#moves.has(shardId))
+      if (this.#mover.isMoving(shardId))
         throw new IsxError('MOVE_IN_PROGRESS', `Shard ${shardId} is moving; split it afterwards.`);
       const point = at ?? splitPoint(shard.range, layout.partitioner);
       const inside =
@@ -219,91 +233,8 @@ export class ClusterManager {
   }
 
   /** Moves a shard to another node of its service: fence, copy, switch (see `moveShard`). */
-  async move(
-    shardId: string,
-    to: string,
-  ): Promise<{
-    shardId: string;
-    from: string;
-    to: string;
-    entities: number;
-    bytes: number;
-    mapVersion: number;
-  }> {
-    const { type, shard } = this.#findShard(shardId);
-    const target = this.#state.nodes.find((n) => n.id === to);
-    if (!target) throw new IsxError('UNKNOWN_NODE', `No node ${to} is registered.`);
-    if (!target.types.includes(type))
-      throw new IsxError('CANNOT_MOVE', `Node ${to} does not host type ${type}.`);
-    if (shard.node === to) throw new IsxError('CANNOT_MOVE', `Shard ${shardId} is already on ${to}.`);
-    if (this.#detector.status(to) !== 'alive')
-      throw new RetryableError('CANNOT_MOVE', `Node ${to} is not alive.`, { retryAfterMs: 1_000 });
-    if (this.#detector.status(shard.node) !== 'alive')
-      throw new RetryableError('CANNOT_MOVE', `The source node ${shard.node} is not alive.`, {
-        retryAfterMs: 1_000,
-      });
-    if (this.#moves.has(shardId))
-      throw new IsxError('MOVE_IN_PROGRESS', `Shard ${shardId} is already moving.`);
-    const view: MoveView = {
-      shardId,
-      type,
-      from: shard.node,
-      to,
-      phase: 'fencing',
-      startedAt: new Date(this.#options.clock.now()).toISOString(),
-    };
-    this.#moves.set(shardId, view);
-    await this.#change(() =>
-      this.#commit(
-        {
-          ...this.#state,
-          moves: [...this.#state.moves, { shardId, type, from: shard.node, to, startedAt: view.startedAt }],
-        },
-        this.#state.map.config,
-        false,
-      ),
-    );
-    try {
-      const copied = await moveShard(
-        { shard: { ...shard, type }, sourceUrl: this.#urlOf(shard.node), targetUrl: target.url, to },
-        this.#calls,
-        {
-          progress: (phase, entitiesCopied) =>
-            this.#moves.set(shardId, {
-              ...view,
-              phase,
-              ...(entitiesCopied === undefined ? {} : { entitiesCopied }),
-            }),
-          switchOwner: () =>
-            this.#change(async () => {
-              const config = structuredClone(this.#state.map.config);
-              const moved = config.types[type]!.shards.find((s) => s.id === shardId);
-              if (!moved || moved.node !== shard.node)
-                throw new IsxError('CONFLICT', `Shard ${shardId} changed while it was being copied.`);
-              moved.node = to;
-              await this.#commit(
-                { ...this.#state, moves: this.#state.moves.filter((m) => m.shardId !== shardId) },
-                config,
-              );
-            }),
-          announce: () => this.#announce(),
-        },
-        this.#options.logger,
-      );
-      this.#options.logger.info({ shardId, from: shard.node, to, ...copied }, 'shard moved');
-      return { shardId, from: shard.node, to, ...copied, mapVersion: this.#map.version };
-    } catch (error) {
-      await this.#change(() =>
-        this.#commit(
-          { ...this.#state, moves: this.#state.moves.filter((m) => m.shardId !== shardId) },
-          this.#state.map.config,
-          false,
-        ),
-      );
-      throw error;
-    } finally {
-      this.#moves.delete(shardId);
-    }
+  move(shardId: string, to: string): Promise<MoveOutcome> {
+    return this.#mover.move(shardId, to);
   }
 
   async close(): Promise<void> {
@@ -353,60 +284,6 @@ export class ClusterManager {
     }
   }
 
-  #scheduleBalance(): void {
-    if (this.#balancing) return;
-    this.#balancing = true;
-    void (async () => {
-      try {
-        for (let round = 0; round < 64; round += 1) {
-          const planned = this.#planBalance();
-          if (!planned) break;
-          await this.move(planned.shardId, planned.to).catch((error: unknown) => {
-            this.#options.logger.warn({ err: error, ...planned }, 'balancing move failed');
-          });
-        }
-      } finally {
-        this.#balancing = false;
-      }
-    })();
-  }
-
-  #planBalance(): { shardId: string; to: string } | undefined {
-    for (const [type, layout] of Object.entries(this.#map.config.types)) {
-      const alive = this.nodes()
-        .filter((n) => n.status === 'alive' && n.record.types.includes(type))
-        .map((n) => n.record.id);
-      const [next] = planMoves(layout.shards, alive, 1);
-      if (next && !this.#moves.has(next.shardId)) return { shardId: next.shardId, to: next.to };
-    }
-    return undefined;
-  }
-
-  async #abandonInterruptedMoves(): Promise<void> {
-    for (const move of this.#state.moves) {
-      const found = this.#map.config.types[move.type]?.shards.find((s) => s.id === move.shardId);
-      const sourceUrl = this.#map.nodeUrl(move.from);
-      if (found && sourceUrl) {
-        await this.#calls
-          .post(
-            sourceUrl,
-            '/internal/shards/unfence',
-            { shardId: move.shardId, type: move.type, range: found.range },
-            1_000,
-          )
-          .catch(() =>
-            this.#options.logger.warn(
-              { move },
-              'could not unfence after an interrupted move; the fence will expire',
-            ),
-          );
-      }
-      this.#options.logger.warn({ move }, 'abandoned a move interrupted by a router restart');
-    }
-    if (this.#state.moves.length > 0)
-      await this.#commit({ ...this.#state, moves: [] }, this.#state.map.config, false);
-  }
-
   #findShard(shardId: string): {
     type: string;
     shard: ShardAssignment;
@@ -417,12 +294,6 @@ export class ClusterManager {
       if (shard) return { type, shard, layout };
     }
     throw new IsxError('UNKNOWN_SHARD', `There is no shard ${shardId}.`);
-  }
-
-  #urlOf(nodeId: string): string {
-    const url = this.#map.nodeUrl(nodeId);
-    if (!url) throw new IsxError('UNKNOWN_NODE', `No node ${nodeId} is registered.`);
-    return url;
   }
 }
 

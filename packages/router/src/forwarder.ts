@@ -4,7 +4,7 @@
  * It never parses a body (DESIGN §9): the answer streams back through a pooled keep-alive
  * agent. What it must get right is the meaning of each failure, because a
  * caller decides on it whether to retry:
- * - connection refused: the node provably did not apply anything → 503 `NODE_UNAVAILABLE`;
+ * - refused, unreachable, or no connection within the timeout: nothing was sent → 503 `NODE_UNAVAILABLE`;
  * - reset or lost after the request went out: unknown outcome → 502 `NODE_CONNECTION_LOST`;
  * - no answer within the timeout: unknown outcome → 504 `NODE_TIMEOUT`;
  * - a 5xx without our error envelope → 502 `NODE_ERROR`, never the node's raw body.
@@ -28,6 +28,15 @@ const HOP_BY_HOP = new Set([
   'host',
 ]);
 const MAX_ERROR_BODY = 64 * 1024;
+/** Socket errors raised before a connection exists. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EADDRNOTAVAIL',
+]);
 
 /** Where to send one request, and what to name the target in errors. */
 export interface ForwardTarget {
@@ -94,6 +103,17 @@ export class Forwarder {
           agent: this.#agent,
         });
         let answered = false;
+        // Until the socket connects nothing was sent, so a failure then is "not applied". The
+        // socket's idle timeout starts only once it connects; this timer bounds the connect.
+        let connected = false;
+        const connectTimer = setTimeout(() => {
+          if (!connected) upstream.destroy(notConnected(target, this.#timeoutMs));
+        }, this.#timeoutMs);
+        upstream.on('socket', (socket) => {
+          if (!socket.connecting) connected = true;
+          else socket.once('connect', () => (connected = true));
+        });
+        upstream.once('close', () => clearTimeout(connectTimer));
         upstream.setTimeout(this.#timeoutMs, () => {
           upstream.destroy(
             new IsxError(
@@ -119,7 +139,7 @@ export class Forwarder {
           const reusedReset = upstream.reusedSocket && error.code === 'ECONNRESET';
           const safe = outgoing.method === 'GET' || outgoing.method === 'HEAD';
           if (retryOnReset && reusedReset && safe) return attempt(false);
-          sendEnvelope(response, failureFor(error, target), false);
+          sendEnvelope(response, failureFor(error, target, connected), false);
           resolve({ kind: 'answered' });
         });
         response.on('close', () => {
@@ -194,7 +214,15 @@ async function relayAnswer(
   return { kind: 'answered' };
 }
 
-function failureFor(error: NodeJS.ErrnoException, target: ForwardTarget): IsxError {
+function notConnected(target: ForwardTarget, timeoutMs: number): IsxError {
+  return new RetryableError(
+    'NODE_UNAVAILABLE',
+    `Node ${target.nodeId} (${target.nodeUrl}) did not accept a connection within ${timeoutMs} ms; nothing was sent.`,
+    { details: { node: target.nodeId, nodeUrl: target.nodeUrl, shard: target.shardId }, retryAfterMs: 500 },
+  );
+}
+
+function failureFor(error: NodeJS.ErrnoException, target: ForwardTarget, connected: boolean): IsxError {
   if (error instanceof IsxError) return error;
   const details = {
     node: target.nodeId,
@@ -202,7 +230,11 @@ function failureFor(error: NodeJS.ErrnoException, target: ForwardTarget): IsxErr
     shard: target.shardId,
     cause: error.code ?? 'unknown',
   };
-  if (error.code === 'ECONNREFUSED' || error.code === 'EHOSTUNREACH' || error.code === 'ENOTFOUND') {
+  // These errors happen only while connecting, so the request was never sent; a connect that
+  // timed out is the same. A reset is different: TCP refuses a SYN with ECONNREFUSED, so a
+  // reset means the connection existed and the request may have gone out.
+  const code = error.code ?? '';
+  if (NOT_SENT_CODES.has(code) || (!connected && code === 'ETIMEDOUT')) {
     return new RetryableError(
       'NODE_UNAVAILABLE',
       `Node ${target.nodeId} (${target.nodeUrl}), which owns shard ${target.shardId}, is not reachable.`,

@@ -17,6 +17,7 @@ export { createAdminApp } from './admin-app.js';
 export type { AdminAppOptions } from './admin-app.js';
 export { ClusterManager } from './cluster-manager.js';
 export type { ClusterManagerOptions, NodeView } from './cluster-manager.js';
+export type { MoveOutcome } from './move-coordinator.js';
 export { FailureDetector } from './failure-detector.js';
 export type { FailureDetectorOptions, Liveness, LivenessChange } from './failure-detector.js';
 export { Forwarder } from './forwarder.js';

@@ -72,20 +72,19 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     }
     let key = path.key;
     let outgoing: Omit<OutgoingRequest, 'retryable'>;
+    // Locate before reading the body: an unknown type is a 404 whatever the method, and a
+    // request we will refuse never makes us buffer up to 1 MiB first.
+    currentMap().locate(path.type, key ?? '');
+    if (key === undefined && request.method !== 'POST') {
+      throw new IsxError(
+        'METHOD_NOT_ALLOWED',
+        `${request.method} /${path.type} is not allowed; use POST to create.`,
+      );
+    }
+    if (key === undefined && !manager) throw postNeedsDynamicCluster();
     const body = await readBody(request);
     if (key === undefined) {
-      if (request.method !== 'POST')
-        throw new IsxError(
-          'METHOD_NOT_ALLOWED',
-          `${request.method} /${path.type} is not allowed; use POST to create.`,
-        );
-      if (!manager) {
-        currentMap().locate(path.type, '');
-        throw new IsxError(
-          'METHOD_NOT_ALLOWED',
-          'POST /:type needs a dynamic cluster (phase 2); use PUT /:type/:key.',
-        );
-      }
+      if (!manager) throw postNeedsDynamicCluster();
       key = manager.newKey(path.type);
       const location = `/${path.type}/${key}`;
       outgoing = {
@@ -158,6 +157,13 @@ async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
     chunks.push(chunk);
   }
   return chunks.length === 0 ? undefined : Buffer.concat(chunks);
+}
+
+function postNeedsDynamicCluster(): IsxError {
+  return new IsxError(
+    'METHOD_NOT_ALLOWED',
+    'POST /:type needs a dynamic cluster (phase 2); use PUT /:type/:key.',
+  );
 }
 
 function tooLarge(): IsxError {

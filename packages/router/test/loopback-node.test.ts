@@ -9,6 +9,10 @@
  * switched off (and back on) around these tests.
  */
 import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import nock from 'nock';
 import type { RunningRouter } from '@isx/router';
 import {
@@ -46,6 +50,51 @@ describe('router: a real node on loopback', () => {
     await node?.close();
     router = undefined;
     node = undefined;
+  });
+
+  describe('that cannot be connected to', () => {
+    // A listener whose process is stopped and whose accept queue is full: the kernel drops
+    // further SYNs, so a connect hangs, as it does to a host behind a partition.
+    let stopped: ChildProcess | undefined;
+    const fillers: Socket[] = [];
+
+    async function unconnectableUrl(): Promise<string> {
+      stopped = spawn(process.execPath, [
+        '-e',
+        `require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () {
+           console.log(this.address().port); process.kill(process.pid, 'SIGSTOP'); })`,
+      ]);
+      const [line] = (await once(stopped.stdout!, 'data')) as [Buffer];
+      const port = Number(line.toString().trim());
+      await sleep(100);
+      for (let i = 0; i < 4; i += 1) {
+        const socket = connect({ port, host: '127.0.0.1' });
+        socket.on('error', () => {});
+        fillers.push(socket);
+      }
+      await sleep(100);
+      return `http://127.0.0.1:${port}`;
+    }
+
+    afterEach(() => {
+      for (const socket of fillers.splice(0)) socket.destroy();
+      stopped?.kill('SIGKILL');
+    });
+
+    it('answers 503 NODE_UNAVAILABLE, retryable, once the node timeout passes without a connection', async () => {
+      const node3Url = await unconnectableUrl();
+      router = (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, node3Url, holdMs: 0 })).router;
+
+      const started = Date.now();
+      const response = await send(router.url, 'PUT', '/ledger/far', {
+        headers: { 'content-type': 'application/json' },
+        body: '{"amount":10}',
+      });
+
+      const error = expectEnvelope(response, 503, 'NODE_UNAVAILABLE');
+      expect(error.message).to.contain('did not accept a connection');
+      expect(Date.now() - started).to.be.below(NODE_TIMEOUT_MS * 25);
+    });
   });
 
   describe('that does not answer in time', () => {

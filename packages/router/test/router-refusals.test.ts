@@ -92,6 +92,19 @@ describe('router: answering by itself without contacting a node', () => {
       expectEnvelope(response, 404, 'UNKNOWN_TYPE');
       expectNoNodeContacted(response);
     });
+
+    it('answers GET /planet (no key) with 404 UNKNOWN_TYPE rather than 405', async () => {
+      expectEnvelope(await send(router.url, 'GET', '/planet'), 404, 'UNKNOWN_TYPE');
+    });
+
+    it('refuses a write to an unknown type before reading its body, so a body over the limit is still a 404', async () => {
+      const response = await send(router.url, 'PUT', '/planet/earth', {
+        headers: { 'content-type': 'application/json' },
+        body: `{"a":"${'x'.repeat(1_100_000)}"}`,
+      });
+
+      expectEnvelope(response, 404, 'UNKNOWN_TYPE');
+    });
   });
 
   describe('an invalid key', () => {
