@@ -10,7 +10,6 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nock from 'nock';
@@ -59,13 +58,22 @@ describe('router: a real node on loopback', () => {
     const fillers: Socket[] = [];
 
     async function unconnectableUrl(): Promise<string> {
-      stopped = spawn(process.execPath, [
-        '-e',
-        `require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () {
-           console.log(this.address().port); process.kill(process.pid, 'SIGSTOP'); })`,
-      ]);
-      const [line] = (await once(stopped.stdout!, 'data')) as [Buffer];
-      const port = Number(line.toString().trim());
+      stopped = spawn(
+        process.execPath,
+        [
+          '-e',
+          `require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () {
+             console.log('PORT=' + this.address().port); process.kill(process.pid, 'SIGSTOP'); })`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'], env: { PATH: process.env.PATH } },
+      );
+      let output = '';
+      for await (const chunk of stopped.stdout! as AsyncIterable<Buffer>) {
+        output += chunk.toString();
+        if (/PORT=\d+\n/.test(output)) break;
+      }
+      const port = Number(/PORT=(\d+)/.exec(output)?.[1]);
+      if (!Number.isInteger(port)) throw new Error(`the stopped listener printed ${JSON.stringify(output)}`);
       await sleep(100);
       for (let i = 0; i < 4; i += 1) {
         const socket = connect({ port, host: '127.0.0.1' });
