@@ -6,11 +6,8 @@
  * and `kill -9`. Each step checks what it expects, so the demo ends non-zero if the system
  * does not behave as narrated. Run it with `npm run phase:1`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetchClusterView, LocalCluster, Narrator, nodesTable, shardsTable } from '@isx/lab';
+import { fetchClusterView, LocalCluster, Narrator, nodesTable, runDemo, shardsTable } from '@isx/lab';
 
 interface Answer {
   status: number;
@@ -23,7 +20,6 @@ interface Answer {
 const narrator = new Narrator({
   title: 'Infinite Scale — phase 1: keyed requests, a router, and manual shards',
 });
-const dataDir = await mkdtemp(join(tmpdir(), 'isx-phase-1-'));
 let cluster: LocalCluster | undefined;
 
 async function call(
@@ -57,9 +53,9 @@ const campaigns = [
   { key: 'zephyr-winter', name: 'Zephyr winter promo', budgetCents: 80_000 },
 ];
 
-try {
+process.exitCode = await runDemo(narrator, 'phase-1', async ({ dataDir, track }) => {
   narrator.step('Start a router and two campaign nodes as real processes');
-  cluster = await LocalCluster.start({ dataDir, nodes: 2, partitioner: 'lexical', logLevel: 'warn' });
+  cluster = track(await LocalCluster.start({ dataDir, nodes: 2, partitioner: 'lexical', logLevel: 'warn' }));
   const view = await fetchClusterView(cluster.routerUrl);
   narrator.say(`router at ${cluster.routerUrl}, data and logs in ${dataDir}`);
   for (const line of `${nodesTable(view)}\n\n${shardsTable(view)}`.split('\n')) narrator.say(line);
@@ -177,18 +173,9 @@ try {
   const zephyr = await call('GET', '/campaign/zephyr-winter');
   narrator.check(zephyr.status === 200 && zephyr.body.version === 1, 'zephyr-winter is back too');
 
-  process.exitCode = narrator.finish([
+  return [
     'One router and two nodes, every operation keyed: the router located each key in the shard map and forwarded it.',
     'Losing a node made only its own range unavailable (phase 1 keeps one copy); its data came back from disk.',
     'Phase 2 makes this dynamic: nodes register, the map is persisted, shards split and move.',
-  ]);
-} catch (error) {
-  narrator.check(
-    false,
-    `the demo ran to the end (${error instanceof Error ? error.message : String(error)})`,
-  );
-  process.exitCode = narrator.finish();
-} finally {
-  await cluster?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-}
+  ];
+});

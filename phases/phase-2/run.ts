@@ -7,17 +7,13 @@
  * `kill -9`. Each step checks what it claims, so the demo ends non-zero if the system does
  * not behave as narrated. Run it with `npm run phase:2`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLUSTER_TOKEN_HEADER, ShardMap, type ClusterView } from '@isx/core';
-import { fetchClusterView, LocalCluster, Narrator, nodesTable, shardsTable } from '@isx/lab';
+import { fetchClusterView, LocalCluster, Narrator, nodesTable, runDemo, shardsTable } from '@isx/lab';
 
 const narrator = new Narrator({
   title: 'Infinite Scale — phase 2: self-registering nodes, a persistent map, splits and moves',
 });
-const dataDir = await mkdtemp(join(tmpdir(), 'isx-phase-2-'));
 let cluster: LocalCluster | undefined;
 
 async function send(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
@@ -51,9 +47,9 @@ async function balanced(): Promise<ClusterView> {
   throw new Error('the cluster did not balance within 20 s');
 }
 
-try {
+process.exitCode = await runDemo(narrator, 'phase-2', async ({ dataDir, track }) => {
   narrator.step('Start a router with its own store, then one campaign node that registers');
-  cluster = await LocalCluster.start({ dataDir, mode: 'dynamic', nodes: 1, logLevel: 'warn' });
+  cluster = track(await LocalCluster.start({ dataDir, mode: 'dynamic', nodes: 1, logLevel: 'warn' }));
   let view = await balanced();
   show(view);
   narrator.check(
@@ -173,18 +169,9 @@ try {
   narrator.check(cluster.node(victimId).reportedId === victimId, `the node came back as ${victimId}`);
   narrator.check(back === created.length, `every campaign reads back (${back}/${created.length})`);
 
-  process.exitCode = narrator.finish([
+  return [
     'Nodes registered themselves; the router persisted the map and moved shards to even out the load.',
     'Keys were made by the router; a split cost no data movement; a move held writes only while it ran.',
     'Phase 3 keeps three copies, so a dead node no longer makes its shards unavailable.',
-  ]);
-} catch (error) {
-  narrator.check(
-    false,
-    `the demo ran to the end (${error instanceof Error ? error.message : String(error)})`,
-  );
-  process.exitCode = narrator.finish();
-} finally {
-  await cluster?.stop();
-  await rm(dataDir, { recursive: true, force: true });
-}
+  ];
+});

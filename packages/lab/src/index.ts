@@ -50,6 +50,8 @@ export { ISX_ENTRY, ManagedProcess } from './managed-process.js';
 export type { ManagedProcessSpec } from './managed-process.js';
 export { manualLayout } from './manual-layout.js';
 export type { ManualLayoutOptions } from './manual-layout.js';
+export { runDemo } from './demo-run.js';
+export type { DemoContext } from './demo-run.js';
 export { Narrator } from './narrator.js';
 export type { NarratorOptions } from './narrator.js';
 export { HEALTHY, TcpProxy } from './proxy/tcp-proxy.js';

@@ -79,31 +79,29 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   }
   const logger = options.logger ?? pino({ level: 'info' });
   const store = await EntityStore.open(join(options.dataDir, 'level'), { sync: options.sync ?? true });
-  const ownership = new MapOwnership(options.nodeId ?? 'unregistered', options.map);
+  let link: RouterLink | undefined;
+  const ownership = new MapOwnership(options.nodeId ?? 'unregistered', options.map, (shardId) => {
+    // A fence outlived its move: unfence only if the router still names this node the owner.
+    void link?.pullMap().then(
+      () => {
+        const stillOwned = ownership.map?.shardsOf(ownership.nodeId).some((s) => s.id === shardId);
+        if (stillOwned) ownership.unfence(shardId);
+        logger.warn({ shardId, stillOwned }, 'fence expired');
+      },
+      () => logger.warn({ shardId }, 'fence expired and the router cannot be asked; the shard stays fenced'),
+    );
+  });
   const entityHost = new EntityHost({
     store,
     entities: options.entities,
     ownership,
     clock: options.clock ?? systemClock,
   });
-  let link: RouterLink | undefined;
   const internal = createInternalRoutes({
     token: options.token ?? options.router?.token,
     store,
     ownership,
     peers: options.peers,
-    onFenceExpired: (shardId) => {
-      // A fence outlived its move: unfence only if the router still names this node the owner.
-      void link?.pullMap().then(
-        () => {
-          const stillOwned = ownership.map?.shardsOf(ownership.nodeId).some((s) => s.id === shardId);
-          if (stillOwned) ownership.unfence(shardId);
-          logger.warn({ shardId, stillOwned }, 'fence expired');
-        },
-        () =>
-          logger.warn({ shardId }, 'fence expired and the router cannot be asked; the shard stays fenced'),
-      );
-    },
   });
   const server = createNodeServer({ nodeId: () => ownership.nodeId, host: entityHost, logger, internal });
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');

@@ -27,6 +27,8 @@ export interface Ownership {
 interface Fence {
   readonly type: string;
   readonly range: KeyRange;
+  /** Fires if the fence outlives its time to live (a move that never finished). */
+  readonly expiry: NodeJS.Timeout | undefined;
 }
 
 /**
@@ -40,9 +42,13 @@ export class MapOwnership implements Ownership {
   readonly #inFlight = new Set<{ type: string; partitionKey: string }>();
   #drained: Array<() => void> = [];
 
-  constructor(nodeId: string, map?: ShardMap) {
+  readonly #onFenceExpired: (shardId: string) => void;
+
+  /** `onFenceExpired` is told when a fence outlives its time to live, so the node can ask the router why. */
+  constructor(nodeId: string, map?: ShardMap, onFenceExpired: (shardId: string) => void = () => {}) {
     this.#nodeId = nodeId;
     this.#map = map;
+    this.#onFenceExpired = onFenceExpired;
   }
 
   get nodeId(): string {
@@ -68,7 +74,7 @@ export class MapOwnership implements Ownership {
       const still = map
         .shardsOf(this.#nodeId)
         .some((s) => s.type === fence.type && sameRange(s.range, fence.range));
-      if (!still) this.#fences.delete(shardId);
+      if (!still) this.#dropFence(shardId);
     }
     return true;
   }
@@ -124,14 +130,25 @@ export class MapOwnership implements Ownership {
   }
 
   /** Closes a range for writes and resolves once no write in it is still in flight. */
-  async fence(shardId: string, type: string, range: KeyRange): Promise<void> {
+  async fence(shardId: string, type: string, range: KeyRange, ttlMs?: number): Promise<void> {
     const owned = this.#map?.shardsOf(this.#nodeId).some((s) => s.type === type && sameRange(s.range, range));
     if (!owned)
       throw new IsxError(
         'UNKNOWN_SHARD',
         `Node ${this.#nodeId} does not own shard ${shardId} with that range.`,
       );
-    this.#fences.set(shardId, { type, range });
+    this.#dropFence(shardId);
+    const fence: Fence = {
+      type,
+      range,
+      expiry:
+        ttlMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              if (this.#fences.get(shardId) === fence) this.#onFenceExpired(shardId);
+            }, ttlMs).unref(),
+    };
+    this.#fences.set(shardId, fence);
     while ([...this.#inFlight].some((w) => w.type === type && rangeContains(range, w.partitionKey))) {
       await new Promise<void>((resolve) => this.#drained.push(resolve));
     }
@@ -139,6 +156,11 @@ export class MapOwnership implements Ownership {
 
   /** Reopens a fenced range; a no-op when it is not fenced. */
   unfence(shardId: string): void {
+    this.#dropFence(shardId);
+  }
+
+  #dropFence(shardId: string): void {
+    clearTimeout(this.#fences.get(shardId)?.expiry);
     this.#fences.delete(shardId);
   }
 

@@ -35,8 +35,6 @@ export interface InternalRoutesOptions {
   ownership: MapOwnership;
   /** How to dial other nodes. */
   peers?: PeerRoutes;
-  /** Called when a fence outlives its time to live, so the node can ask the router what happened. */
-  onFenceExpired(shardId: string): void;
 }
 
 /** Handles the request if it is an internal route; returns false when it is not one. */
@@ -63,10 +61,7 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       }
       case 'POST /internal/shards/fence': {
         const fence = await readBody(request, fenceRequestSchema);
-        await ownership.fence(fence.shardId, fence.type, fence.range);
-        setTimeout(() => {
-          if (ownership.fenced.includes(fence.shardId)) options.onFenceExpired(fence.shardId);
-        }, fence.ttlMs).unref();
+        await ownership.fence(fence.shardId, fence.type, fence.range, fence.ttlMs);
         sendJson(response, 200, { fenced: fence.shardId });
         return true;
       }
