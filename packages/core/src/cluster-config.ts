@@ -26,7 +26,12 @@ export const nodeAddressSchema = z.strictObject({
 export const shardAssignmentSchema = z.strictObject({
   id: shardIdSchema,
   range: keyRangeSchema,
+  /** The node that serves the shard: its only copy, or its primary once it has backups. */
   node: nodeIdSchema,
+  /** The in-sync backups (phase 3); every acknowledged write is on each of them. */
+  backups: z.array(nodeIdSchema).optional(),
+  /** Grows on every change of the replica set; replicas refuse a lower one. */
+  epoch: z.number().int().min(0).optional(),
 });
 export type ShardAssignment = z.infer<typeof shardAssignmentSchema>;
 
@@ -42,6 +47,10 @@ export const clusterConfigSchema = z
   .strictObject({
     nodes: z.record(nodeIdSchema, nodeAddressSchema),
     types: z.record(z.string(), typeLayoutSchema),
+    /** Copies per shard (phase 3) and how many must hold a write before it is acknowledged. */
+    replication: z
+      .strictObject({ factor: z.number().int().min(1).max(5), minInSync: z.number().int().min(1).max(5) })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const shardIds = new Set<string>();

@@ -145,6 +145,18 @@ export type {
   SteerFlags,
   UpFlags,
 } from './process-flags.js';
+export {
+  replicaFailedRequestSchema,
+  replicatedEntitySchema,
+  replicateRequestSchema,
+  shardStatusSchema,
+} from './replication-wire.js';
+export type {
+  ReplicaFailedRequest,
+  ReplicatedEntity,
+  ReplicateRequest,
+  ShardStatus,
+} from './replication-wire.js';
 export { ShardMap } from './shard-map.js';
 export { splitPoint } from './split-point.js';
 export type { Placement } from './shard-map.js';

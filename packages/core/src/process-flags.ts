@@ -45,6 +45,10 @@ export const routerFlagsSchema = z
       .regex(/^[a-z0-9]{1,8}$/, 'a router id is 1–8 lowercase letters or digits')
       .optional(),
     'shards-per-type': z.coerce.number().int().min(1).max(1024).default(8),
+    /** Copies of every shard (phase 3); 1 keeps phase 2's single copy. */
+    'replication-factor': z.coerce.number().int().min(1).max(5).default(1),
+    /** Replicas that must hold a write before it is acknowledged (default: the lesser of 2 and the factor). */
+    'min-in-sync': z.coerce.number().int().min(1).max(5).optional(),
     'heartbeat-ms': z.coerce.number().int().min(10).max(60_000).default(200),
     'suspect-after-ms': z.coerce.number().int().min(10).max(600_000).default(600),
     'dead-after-ms': z.coerce.number().int().min(10).max(600_000).default(1000),
@@ -56,6 +60,10 @@ export const routerFlagsSchema = z
   .refine((f) => (f.config === undefined) !== (f.data === undefined), {
     message: 'give either --config FILE (manual shards) or --data DIR (a dynamic cluster)',
     path: ['config'],
+  })
+  .refine((f) => (f['min-in-sync'] ?? 1) <= f['replication-factor'], {
+    message: '--min-in-sync cannot exceed --replication-factor',
+    path: ['min-in-sync'],
   })
   .refine((f) => f['dead-after-ms'] > f['suspect-after-ms'], {
     message: '--dead-after-ms must exceed --suspect-after-ms',

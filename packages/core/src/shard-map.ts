@@ -57,6 +57,15 @@ export class ShardMap {
   }
 
   /** The shards assigned to one node, across all types. */
+  /** The assignment of the shard with this id, if the map has one. */
+  assignment(shardId: string): ShardAssignment | undefined {
+    for (const layout of Object.values(this.config.types)) {
+      const shard = layout.shards.find((s) => s.id === shardId);
+      if (shard) return shard;
+    }
+    return undefined;
+  }
+
   shardsOf(nodeId: string): Array<ShardAssignment & { type: string }> {
     const owned: Array<ShardAssignment & { type: string }> = [];
     for (const [type, index] of this.#types) {

@@ -60,7 +60,15 @@ export const clusterViewSchema = z.object({
     z.object({
       partitioner: partitionerNameSchema,
       keySpace: keyRangeSchema,
-      shards: z.array(z.object({ id: z.string(), range: keyRangeSchema, node: z.string() })),
+      shards: z.array(
+        z.object({
+          id: z.string(),
+          range: keyRangeSchema,
+          node: z.string(),
+          backups: z.array(z.string()).optional(),
+          epoch: z.number().int().min(0).optional(),
+        }),
+      ),
     }),
   ),
   /** The map in the form a client's routing cache loads. */

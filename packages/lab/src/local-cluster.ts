@@ -35,6 +35,8 @@ export interface LocalClusterOptions {
   readonly logLevel?: string;
   /** How long the router waits for a node before it answers 504 (the router's default if absent). */
   readonly nodeTimeoutMs?: number;
+  /** Dynamic mode: copies of every shard (default 1, phase 2; 3 in phase 3). */
+  readonly replicationFactor?: number;
 }
 
 /** How to wire one node into the network, when a lab puts proxies on its links. */
@@ -219,6 +221,9 @@ async function startDynamic(options: LocalClusterOptions): Promise<LocalCluster>
       '--log-level',
       options.logLevel ?? 'info',
       ...(options.nodeTimeoutMs === undefined ? [] : ['--node-timeout-ms', String(options.nodeTimeoutMs)]),
+      ...(options.replicationFactor === undefined
+        ? []
+        : ['--replication-factor', String(options.replicationFactor)]),
     ],
   });
   const cluster = new LocalCluster({ ...options, mode: 'dynamic' }, router, token);

@@ -23,6 +23,8 @@ import {
   type MoveView,
   type RegisterRequest,
   type RegisterResponse,
+  type ReplicaFailedRequest,
+  type ShardMapWire,
   type ShardAssignment,
 } from '@isx/core';
 import type { Logger } from 'pino';
@@ -30,7 +32,8 @@ import { ClusterStore, type ClusterState, type NodeRecord } from './cluster-stor
 import { FailureDetector, type Liveness } from './failure-detector.js';
 import { IdGenerator } from './id-generator.js';
 import { createNodeCaller, type NodeCaller } from './node-calls.js';
-import { MoveCoordinator, type MoveOutcome } from './move-coordinator.js';
+import { MoveCoordinator, type MoveCluster, type MoveOutcome } from './move-coordinator.js';
+import { ReplicationCoordinator } from './replication-coordinator.js';
 import { initialShards } from './placement.js';
 
 export interface ClusterManagerOptions {
@@ -43,8 +46,12 @@ export interface ClusterManagerOptions {
   deadAfterMs: number;
   clock: Clock;
   logger: Logger;
-  /** Move shards to new nodes automatically so shard counts stay even (default true). */
+  /** Move shards to new nodes automatically so shard counts stay even (default true; off with replicas). */
   autoBalance?: boolean;
+  /** Copies of every shard (default 1); above 1, shards get backups, failover and repair. */
+  replicationFactor?: number;
+  /** How many replicas must hold a write before it is acknowledged (default the lesser of 2 and the factor). */
+  minInSync?: number;
 }
 
 export interface NodeView {
@@ -63,6 +70,7 @@ export class ClusterManager {
   #map: ShardMap;
   #changes: Promise<unknown> = Promise.resolve();
   readonly #mover: MoveCoordinator;
+  readonly #replication: ReplicationCoordinator | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(options: ClusterManagerOptions, store: ClusterStore, state: ClusterState) {
@@ -77,20 +85,36 @@ export class ClusterManager {
     });
     this.#ids = new IdGenerator(state.routerId, options.clock);
     this.#calls = createNodeCaller(options.token);
+    const cluster: MoveCluster = {
+      state: () => this.#state,
+      map: () => this.#map,
+      findShard: (shardId) => this.#findShard(shardId),
+      change: (task) => this.#change(task),
+      commit: (next, config, announce) => this.#commit(next, config, announce),
+      announce: () => this.#announce(),
+    };
     this.#mover = new MoveCoordinator({
-      cluster: {
-        state: () => this.#state,
-        map: () => this.#map,
-        findShard: (shardId) => this.#findShard(shardId),
-        change: (task) => this.#change(task),
-        commit: (next, config, announce) => this.#commit(next, config, announce),
-        announce: () => this.#announce(),
-      },
+      cluster,
       detector: this.#detector,
       calls: this.#calls,
       clock: options.clock,
       logger: options.logger,
     });
+    const factor = options.replicationFactor ?? 1;
+    this.#replication =
+      factor > 1
+        ? new ReplicationCoordinator({
+            cluster,
+            calls: this.#calls,
+            token: options.token,
+            factor,
+            liveNodes: () =>
+              this.nodes()
+                .filter((n) => n.status === 'alive')
+                .map((n) => ({ id: n.record.id, types: n.record.types })),
+            logger: options.logger,
+          })
+        : undefined;
     for (const node of state.nodes) this.#detector.watch(node.id);
   }
 
@@ -161,10 +185,15 @@ export class ClusterManager {
           config.types[type] = {
             partitioner: 'hash',
             keySpace: { start: '', end: null },
-            shards: initialShards(type, this.#options.shardsPerType, [id]),
+            shards: initialShards(type, this.#options.shardsPerType, [id]).map((shard) =>
+              this.#replication ? { ...shard, backups: [], epoch: 0 } : shard,
+            ),
           };
         }
       }
+      const factor = this.#options.replicationFactor ?? 1;
+      if (factor > 1)
+        config.replication = { factor, minInSync: this.#options.minInSync ?? Math.min(2, factor) };
       const nextNodeNumber = known
         ? this.#state.nextNodeNumber
         : Math.max(this.#state.nextNodeNumber, numberOf(id) + 1);
@@ -176,7 +205,8 @@ export class ClusterManager {
       );
       return id;
     });
-    if (this.#options.autoBalance !== false) this.#mover.scheduleBalance();
+    if (this.#replication) this.#replication.repair();
+    else if (this.#options.autoBalance !== false) this.#mover.scheduleBalance();
     return {
       nodeId,
       heartbeatMs: this.#options.heartbeatMs,
@@ -212,15 +242,12 @@ export class ClusterManager {
           'CANNOT_SPLIT',
           `Shard ${shardId} cannot be split at ${JSON.stringify(point ?? null)}: the point must lie strictly inside its range.`,
         );
-      const left: ShardAssignment = {
-        id: shard.id,
-        range: { start: shard.range.start, end: point },
-        node: shard.node,
-      };
+      // Both halves keep the replica set: every replica already holds both ranges.
+      const left: ShardAssignment = { ...shard, range: { start: shard.range.start, end: point } };
       const right: ShardAssignment = {
+        ...shard,
         id: nextShardId(type, layout.shards),
         range: { start: point, end: shard.range.end },
-        node: shard.node,
       };
       const config = structuredClone(this.#state.map.config);
       config.types[type]!.shards = config.types[type]!.shards.flatMap((s) =>
@@ -234,6 +261,14 @@ export class ClusterManager {
 
   /** Moves a shard to another node of its service: fence, copy, switch (see `moveShard`). */
   move(shardId: string, to: string): Promise<MoveOutcome> {
+    if (this.#replication) {
+      return Promise.reject(
+        new IsxError(
+          'CANNOT_MOVE',
+          'Moving a replicated shard is not supported yet; its replicas are placed by the router.',
+        ),
+      );
+    }
     return this.#mover.move(shardId, to);
   }
 
@@ -274,8 +309,23 @@ export class ClusterManager {
     );
   }
 
+  /** A primary reports a backup that did not take an entry (phase 3). */
+  dropReplica(report: ReplicaFailedRequest): Promise<ShardMapWire> {
+    if (!this.#replication) {
+      return Promise.reject(new IsxError('INVALID_REQUEST', 'This cluster keeps one copy of each shard.'));
+    }
+    return this.#replication.drop(report);
+  }
+
+  /** Resolves once no replica repair is running. */
+  async replicationSettled(): Promise<void> {
+    await this.#replication?.settled();
+  }
+
   #sweep(): void {
     for (const change of this.#detector.sweep()) {
+      if (change.to === 'dead') void this.#replication?.failover(change.nodeId);
+      if (change.to === 'alive') this.#replication?.repair();
       const log =
         change.to === 'dead'
           ? this.#options.logger.warn.bind(this.#options.logger)

@@ -1,6 +1,7 @@
 /**
  * The routes of a dynamic cluster on the router, behind the cluster token:
- * - for nodes: `POST /internal/register`, `POST /internal/heartbeat`, `GET /internal/map`;
+ * - for nodes: `POST /internal/register`, `POST /internal/heartbeat`, `GET /internal/map`,
+ *   and `POST /internal/replica-failed` (a primary reporting a backup that did not take an entry);
  * - for operators: `POST /cluster/shards/:id/split` and `POST /cluster/shards/:id/move`.
  */
 import express, { type Request } from 'express';
@@ -8,6 +9,7 @@ import {
   heartbeatRequestSchema,
   moveRequestSchema,
   registerRequestSchema,
+  replicaFailedRequestSchema,
   splitRequestSchema,
   validationError,
 } from '@isx/core';
@@ -25,6 +27,9 @@ export function createClusterRoutes(cluster: ClusterManager, token: string): exp
   });
   routes.post('/internal/heartbeat', ...guarded, (request, response) => {
     response.json(cluster.heartbeat(parse(heartbeatRequestSchema, request)));
+  });
+  routes.post('/internal/replica-failed', ...guarded, async (request, response) => {
+    response.json(await cluster.dropReplica(parse(replicaFailedRequestSchema, request)));
   });
   routes.get('/internal/map', requireClusterToken(token), (_request, response) => {
     response.json({ version: cluster.map.version, config: cluster.map.config });

@@ -61,7 +61,14 @@ export interface OutgoingRequest {
 export type ForwardOutcome = { kind: 'answered' } | { kind: 'retry'; code: string; retryAfterMs: number };
 
 /** Codes a node answers before applying anything, for a shard that is moving or not yet known. */
-const RETRY_CODES = new Set(['WRONG_SHARD', 'SHARD_MOVING', 'MAP_NOT_READY']);
+// Each is answered before anything is applied, so the request may be sent again.
+const RETRY_CODES = new Set([
+  'WRONG_SHARD',
+  'SHARD_MOVING',
+  'MAP_NOT_READY',
+  'LEASE_EXPIRED',
+  'NOT_ENOUGH_REPLICAS',
+]);
 
 export interface ForwarderOptions {
   /** How long the node may take to start answering (default 10 s). */

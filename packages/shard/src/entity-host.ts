@@ -21,6 +21,7 @@ import {
 import type { EntityStore, StoredEntity } from './entity-store.js';
 import { KeyLock } from './internal/key-lock.js';
 import type { Ownership } from './ownership.js';
+import { localCommitter, type ShardCommitter } from './replication/shard-committer.js';
 
 /** A write's conditions, from `If-Match` and `If-None-Match: *`. */
 export interface WriteConditions {
@@ -34,6 +35,8 @@ export interface EntityHostOptions {
   entities: readonly EntityDefinition[];
   ownership: Ownership;
   clock?: Clock;
+  /** How writes reach disk and the replicas (default: this node's store only). */
+  committer?: ShardCommitter;
 }
 
 export class EntityHost {
@@ -42,12 +45,14 @@ export class EntityHost {
   readonly #ownership: Ownership;
   readonly #clock: Clock;
   readonly #locks = new KeyLock();
+  readonly #committer: ShardCommitter;
 
   constructor(options: EntityHostOptions) {
     this.#store = options.store;
     this.#definitions = new Map(options.entities.map((d) => [d.type, d]));
     this.#ownership = options.ownership;
     this.#clock = options.clock ?? systemClock;
+    this.#committer = options.committer ?? localCommitter(options.store);
   }
 
   /** The entity types this host serves. */
@@ -57,7 +62,8 @@ export class EntityHost {
 
   async get(type: string, key: string): Promise<EntityRecord> {
     this.#definition(type);
-    const { partitionKey } = this.#ownership.check(type, key);
+    const { shardId, partitionKey } = this.#ownership.check(type, key);
+    this.#committer.checkServing(shardId);
     const stored = await this.#store.getEntity(type, partitionKey, key);
     if (!stored?.data) throw notFound(type, key);
     return { key, version: stored.version, data: stored.data };
@@ -73,10 +79,10 @@ export class EntityHost {
     const definition = this.#definition(type);
     this.#ownership.check(type, key);
     const input = parseInput(definition, key, body);
-    return this.#write(type, key, async (partitionKey) => {
+    return this.#write(type, key, async ({ shardId, partitionKey }) => {
       const current = await this.#store.getEntity(type, partitionKey, key);
       checkConditions(conditions, current);
-      return this.#commit(definition, partitionKey, key, input, current);
+      return this.#commit(definition, { shardId, partitionKey }, key, input, current);
     });
   }
 
@@ -88,34 +94,40 @@ export class EntityHost {
     conditions: WriteConditions = {},
   ): Promise<WriteResult> {
     const definition = this.#definition(type);
-    return this.#write(type, key, async (partitionKey) => {
+    return this.#write(type, key, async ({ shardId, partitionKey }) => {
       const current = await this.#store.getEntity(type, partitionKey, key);
       if (!current?.data) throw notFound(type, key);
       checkConditions(conditions, current);
       const merged = applyMergePatch(current.data, patch) as Record<string, unknown>;
       const input = parseInput(definition, key, merged);
-      return this.#commit(definition, partitionKey, key, input, current);
+      return this.#commit(definition, { shardId, partitionKey }, key, input, current);
     });
   }
 
   async delete(type: string, key: string, conditions: WriteConditions = {}): Promise<WriteResult> {
     this.#definition(type);
-    return this.#write(type, key, async (partitionKey) => {
+    return this.#write(type, key, async ({ shardId, partitionKey }) => {
       const current = await this.#store.getEntity(type, partitionKey, key);
       if (!current?.data) throw notFound(type, key);
       checkConditions(conditions, current);
       const version = current.version + 1;
       const tombstone: StoredEntity = { version, updatedAt: new Date(this.#clock.now()).toISOString() };
-      await this.#store.write([{ kind: 'put-entity', type, partitionKey, key, value: tombstone }]);
+      await this.#committer.commit(shardId, [
+        { kind: 'put-entity', type, partitionKey, key, value: tombstone },
+      ]);
       return { key, version };
     });
   }
 
   /** Admits a write into its shard (refused while the shard is fenced) and runs it alone for its key. */
-  async #write<T>(type: string, key: string, task: (partitionKey: string) => Promise<T>): Promise<T> {
+  async #write<T>(
+    type: string,
+    key: string,
+    task: (at: { shardId: string; partitionKey: string }) => Promise<T>,
+  ): Promise<T> {
     const ticket = this.#ownership.beginWrite(type, key);
     try {
-      return await this.#locks.run(`${type}/${key}`, () => task(ticket.partitionKey));
+      return await this.#locks.run(`${type}/${key}`, () => task(ticket));
     } finally {
       ticket.end();
     }
@@ -123,7 +135,7 @@ export class EntityHost {
 
   async #commit(
     definition: EntityDefinition,
-    partitionKey: string,
+    { shardId, partitionKey }: { shardId: string; partitionKey: string },
     key: string,
     input: unknown,
     current: StoredEntity | undefined,
@@ -131,7 +143,7 @@ export class EntityHost {
     const now = new Date(this.#clock.now());
     const data = definition.build(input, { key, now, previous: current?.data }) as Record<string, unknown>;
     const version = (current?.version ?? 0) + 1;
-    await this.#store.write([
+    await this.#committer.commit(shardId, [
       {
         kind: 'put-entity',
         type: definition.type,

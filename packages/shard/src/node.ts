@@ -18,6 +18,9 @@ import { createInternalRoutes } from './http/internal-routes.js';
 import { createNodeServer } from './http/node-server.js';
 import { MapOwnership } from './ownership.js';
 import type { PeerRoutes } from './peer-routes.js';
+import { LogPositions } from './replication/log-position.js';
+import { ReplicaReceiver } from './replication/replica-receiver.js';
+import { ReplicatedCommitter } from './replication/replicated-committer.js';
 import { RouterLink } from './router-link.js';
 
 /** How a node finds its router (phase 2). */
@@ -91,17 +94,43 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       () => logger.warn({ shardId }, 'fence expired and the router cannot be asked; the shard stays fenced'),
     );
   });
+  const positions = new LogPositions(store);
+  const replicas = new ReplicaReceiver({
+    store,
+    positions,
+    ownership,
+    pullMap: () => link?.pullMap() ?? Promise.resolve(),
+  });
+  const committer = options.router
+    ? new ReplicatedCommitter({
+        store,
+        positions,
+        ownership,
+        token: options.router.token,
+        peers: options.peers,
+        logger,
+        lease: {
+          leaseHeld: (ms) => link?.leaseHeld(ms) ?? false,
+          reportReplicaFailure: (report) =>
+            link ? link.reportReplicaFailure(report) : Promise.reject(new Error('no router')),
+          pullMap: () => link?.pullMap() ?? Promise.resolve(),
+        },
+      })
+    : undefined;
   const entityHost = new EntityHost({
     store,
     entities: options.entities,
     ownership,
     clock: options.clock ?? systemClock,
+    ...(committer ? { committer } : {}),
   });
   const internal = createInternalRoutes({
     token: options.token ?? options.router?.token,
     store,
     ownership,
     peers: options.peers,
+    positions,
+    replicas,
   });
   const server = createNodeServer({ nodeId: () => ownership.nodeId, host: entityHost, logger, internal });
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');

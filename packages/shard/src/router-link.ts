@@ -11,6 +11,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  type ReplicaFailedRequest,
   CLUSTER_TOKEN_HEADER,
   errorBodySchema,
   errorFromBody,
@@ -43,6 +44,7 @@ const NODE_ID_FILE = 'node-id';
 export class RouterLink {
   readonly #options: RouterLinkOptions;
   #heartbeatMs = 200;
+  #leaseFrom: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #pulling: Promise<void> | undefined;
@@ -114,8 +116,24 @@ export class RouterLink {
     clearTimeout(this.#timer);
   }
 
+  /**
+   * Whether this node may still act as a primary: the router answered a heartbeat sent less
+   * than `leaseMs` ago. The router declares a node dead only `deadAfterMs` (> `leaseMs`) after
+   * it last heard from it, so by then the node has stopped serving on its own.
+   */
+  leaseHeld(leaseMs: number): boolean {
+    return this.#leaseFrom !== undefined && performance.now() - this.#leaseFrom < leaseMs;
+  }
+
+  /** Tells the router a backup did not take an entry; adopts the map it answers with. */
+  async reportReplicaFailure(report: ReplicaFailedRequest): Promise<void> {
+    const wire = shardMapWireSchema.parse(await this.#post('/internal/replica-failed', report));
+    this.#options.ownership.update(new ShardMap(wire.config, wire.version));
+  }
+
   async #heartbeat(): Promise<void> {
     const { ownership, logger } = this.#options;
+    const sentAt = performance.now();
     try {
       const answer = heartbeatResponseSchema.parse(
         await this.#post('/internal/heartbeat', {
@@ -124,6 +142,8 @@ export class RouterLink {
         }),
       );
       if (answer.mapVersion > (ownership.map?.version ?? 0)) await this.pullMap();
+      // Renewed only once the map is current, so a deposed primary cannot renew on an old map.
+      if (answer.mapVersion <= (ownership.map?.version ?? 0)) this.#leaseFrom = sentAt;
     } catch (error) {
       if (isIsxError(error) && error.code === 'UNKNOWN_NODE') {
         logger.warn('the router does not know this node; registering again');

@@ -16,6 +16,7 @@ import {
 } from '@isx/core';
 import type { EntityStore, StoreOp } from './entity-store.js';
 import type { PeerRoutes } from './peer-routes.js';
+import type { LogPositions } from './replication/log-position.js';
 
 const BATCH = 500;
 
@@ -24,10 +25,18 @@ export interface CopyShardOptions {
   request: CopyRequest;
   token: string | undefined;
   /** How to dial the source (default: at its advertised URL). */
-  peers?: PeerRoutes;
+  peers?: PeerRoutes | undefined;
+  /** Where the copy's log position is recorded, when the source sends one. */
+  positions?: LogPositions;
 }
 
-export async function copyShard({ store, request, token, peers }: CopyShardOptions): Promise<CopyResult> {
+export async function copyShard({
+  store,
+  request,
+  token,
+  peers,
+  positions,
+}: CopyShardOptions): Promise<CopyResult> {
   const stale: StoreOp[] = [];
   for await (const entity of store.scan(request.type, request.range)) {
     stale.push({
@@ -39,7 +48,11 @@ export async function copyShard({ store, request, token, peers }: CopyShardOptio
   }
   if (stale.length > 0) await store.write(stale);
 
-  const query = new URLSearchParams({ type: request.type, start: request.range.start });
+  const query = new URLSearchParams({
+    type: request.type,
+    start: request.range.start,
+    shardId: request.shardId,
+  });
   if (request.range.end !== null) query.set('end', request.range.end);
   const exportUrl = `${request.sourceUrl}/internal/shards/export?${query.toString()}`;
   const response = await fetch(peers?.resolve(exportUrl) ?? exportUrl, {
@@ -72,6 +85,15 @@ export async function copyShard({ store, request, token, peers }: CopyShardOptio
       batch = [];
     }
   }
-  if (batch.length > 0) await store.write(batch);
+  const seq = Number(response.headers.get('x-isx-log-seq') ?? NaN);
+  const epoch = Number(response.headers.get('x-isx-log-epoch') ?? NaN);
+  if (positions && Number.isInteger(seq) && Number.isInteger(epoch)) {
+    const position = { seq, epoch };
+    batch.push(positions.op(request.shardId, position));
+    await store.write(batch);
+    positions.written(request.shardId, position);
+  } else if (batch.length > 0) {
+    await store.write(batch);
+  }
   return { entities, bytes };
 }

@@ -18,10 +18,13 @@ export async function nodeHoldingKey(routerUrl: string, type: string, key: strin
   return new ShardMap(view.map.config, view.map.version).locate(type, key).shard.node;
 }
 
-/** True when `expectedNodes` nodes are up and no shard is moving. */
-export function isQuiet(view: ClusterView, expectedNodes: number): boolean {
+/** True when `expectedNodes` nodes are up, no shard is moving and every shard has `copies` in sync. */
+export function isQuiet(view: ClusterView, expectedNodes: number, copies = 1): boolean {
   const up = view.nodes.filter((node) => node.status === 'up' || node.status === 'alive').length;
-  return up >= expectedNodes && (view.moves ?? []).length === 0;
+  const replicated = Object.values(view.types).every((layout) =>
+    layout.shards.every((shard) => 1 + (shard.backups?.length ?? 0) >= copies),
+  );
+  return up >= expectedNodes && (view.moves ?? []).length === 0 && replicated;
 }
 
 /** Waits until the cluster is quiet and has stayed so for `stableMs`, or `timeoutMs` passes. */
@@ -30,12 +33,13 @@ export async function waitForQuiet(
   expectedNodes: number,
   stableMs: number,
   timeoutMs: number,
+  copies = 1,
 ): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   let quietSince: number | undefined;
   while (performance.now() < deadline) {
     const quiet = await readClusterView(routerUrl).then(
-      (view) => isQuiet(view, expectedNodes),
+      (view) => isQuiet(view, expectedNodes, copies),
       () => false,
     );
     const now = performance.now();

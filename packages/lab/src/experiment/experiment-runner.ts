@@ -139,7 +139,13 @@ async function settle(
 ): Promise<void> {
   log('  healing every fault and restarting killed nodes…');
   await nemesis.healEverything();
-  const quiet = await waitForQuiet(lab.cluster.routerUrl, spec.cluster.nodes, spec.settle.quietMs, 30_000);
+  const quiet = await waitForQuiet(
+    lab.cluster.routerUrl,
+    spec.cluster.nodes,
+    spec.settle.quietMs,
+    30_000,
+    spec.cluster.replicationFactor,
+  );
   log(
     quiet
       ? `  quiet for ${spec.settle.quietMs} ms`

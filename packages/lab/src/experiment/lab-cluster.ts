@@ -23,12 +23,6 @@ export interface LabCluster {
 
 /** Refuses, before anything starts, a spec this build cannot run. */
 export function checkRunnable(spec: ExperimentSpec): void {
-  if (spec.cluster.replicationFactor > 1) {
-    throw new Error(
-      `replicationFactor ${spec.cluster.replicationFactor} needs replicated shards, which arrive with phase 3; ` +
-        'this build keeps one copy of each entity (set replicationFactor: 1)',
-    );
-  }
   if (spec.cluster.services.length !== 1) {
     throw new Error('the lab runs one service per cluster for now; list exactly one in cluster.services');
   }
@@ -48,6 +42,7 @@ export async function startLabCluster(
     shardsPerType: spec.cluster.shardsPerType,
     routerPort,
     nodeTimeoutMs: spec.cluster.nodeTimeoutMs,
+    replicationFactor: spec.cluster.replicationFactor,
     logLevel,
   });
   let network: LabNetwork | undefined;
@@ -61,7 +56,9 @@ export async function startLabCluster(
       nodes.set(name, cluster.node(id));
       namesById.set(id, name);
     }
-    if (!(await waitForQuiet(cluster.routerUrl, nodePorts.length, 300, 30_000))) {
+    if (
+      !(await waitForQuiet(cluster.routerUrl, nodePorts.length, 300, 30_000, spec.cluster.replicationFactor))
+    ) {
       throw new Error(`the cluster did not settle; see the logs in ${join(dataDir, 'logs')}`);
     }
     const started = network;

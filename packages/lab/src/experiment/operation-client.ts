@@ -27,7 +27,14 @@ export interface OperationCompletion {
 }
 
 /** Router answers that mean the request was never applied by any node. */
-const NOT_APPLIED_5XX = new Set(['NODE_UNAVAILABLE', 'SHARD_MOVING', 'MAP_NOT_READY', 'NO_NODES']);
+const NOT_APPLIED_5XX = new Set([
+  'NODE_UNAVAILABLE',
+  'SHARD_MOVING',
+  'MAP_NOT_READY',
+  'NO_NODES',
+  'NOT_ENOUGH_REPLICAS',
+  'LEASE_EXPIRED',
+]);
 /** Socket errors raised before a request could have been sent. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 

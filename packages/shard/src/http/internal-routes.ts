@@ -4,7 +4,9 @@
  * - `POST /internal/shards/fence` and `/unfence`: close and reopen a range for writes;
  * - `GET /internal/shards/export`: stream a range's entities as JSON lines;
  * - `POST /internal/shards/copy`: pull a range from another node (the move's copy step);
- * - `POST /internal/shards/drop`: delete a range this node no longer owns.
+ * - `POST /internal/shards/drop`: delete a range this node no longer owns;
+ * - `POST /internal/replicate`: take the next entry of a shard's log (a backup, phase 3);
+ * - `GET /internal/shards/status?shardId=`: how far this node's copy of a shard goes.
  * Without the right token every one answers 401 and does nothing.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,6 +14,7 @@ import {
   CLUSTER_TOKEN_HEADER,
   copyRequestSchema,
   fenceRequestSchema,
+  replicateRequestSchema,
   IsxError,
   shardMapWireSchema,
   ShardMap,
@@ -24,6 +27,8 @@ import type { z } from 'zod';
 import type { EntityStore } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
+import type { LogPositions } from '../replication/log-position.js';
+import type { ReplicaReceiver } from '../replication/replica-receiver.js';
 import { copyShard } from '../shard-copy.js';
 import { readJsonObject } from './request-body.js';
 import { sendJson } from './respond.js';
@@ -35,6 +40,10 @@ export interface InternalRoutesOptions {
   ownership: MapOwnership;
   /** How to dial other nodes. */
   peers?: PeerRoutes;
+  /** Log positions of the shards this node holds, carried along with a copy. */
+  positions: LogPositions;
+  /** Takes replicated entries (phase 3). */
+  replicas: ReplicaReceiver;
 }
 
 /** Handles the request if it is an internal route; returns false when it is not one. */
@@ -72,7 +81,20 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
         return true;
       }
       case 'GET /internal/shards/export': {
-        await exportRange(response, store, url.searchParams);
+        const shardId = url.searchParams.get('shardId');
+        const position = shardId ? await options.positions.get(shardId) : undefined;
+        await exportRange(response, store, url.searchParams, position);
+        return true;
+      }
+      case 'POST /internal/replicate': {
+        const entry = await readBody(request, replicateRequestSchema);
+        sendJson(response, 200, await options.replicas.apply(entry));
+        return true;
+      }
+      case 'GET /internal/shards/status': {
+        const shardId = url.searchParams.get('shardId');
+        if (!shardId) throw new IsxError('INVALID_REQUEST', 'status needs ?shardId=');
+        sendJson(response, 200, await options.replicas.status(shardId));
         return true;
       }
       case 'POST /internal/shards/copy': {
@@ -81,7 +103,13 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
         sendJson(
           response,
           200,
-          await copyShard({ store, request: copy, token: offeredToken, peers: options.peers }),
+          await copyShard({
+            store,
+            request: copy,
+            token: offeredToken,
+            peers: options.peers,
+            positions: options.positions,
+          }),
         );
         return true;
       }
@@ -126,11 +154,16 @@ async function exportRange(
   response: ServerResponse,
   store: EntityStore,
   query: URLSearchParams,
+  position: { seq: number; epoch: number } | undefined,
 ): Promise<void> {
   const type = query.get('type');
   if (!type) throw new IsxError('INVALID_REQUEST', 'export needs ?type=');
   const range: KeyRange = { start: query.get('start') ?? '', end: query.get('end') };
-  response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  response.writeHead(200, {
+    'content-type': 'application/x-ndjson',
+    // Read before the scan, while the shard is fenced: the copy then starts exactly here.
+    ...(position ? { 'x-isx-log-seq': String(position.seq), 'x-isx-log-epoch': String(position.epoch) } : {}),
+  });
   for await (const entity of store.scan(type, range)) {
     if (!response.write(`${JSON.stringify(entity)}\n`)) {
       await new Promise<void>((resolve) => response.once('drain', resolve));

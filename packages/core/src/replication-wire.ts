@@ -1,0 +1,45 @@
+/**
+ * The bodies that travel between the replicas of a shard and to the router about them
+ * (phase 3). Every one carries the shard's epoch, so a replica can refuse a message from a
+ * configuration that has been replaced. All need the cluster token.
+ */
+import { z } from 'zod';
+import { nodeIdSchema, shardIdSchema } from './cluster-config.js';
+
+/** One entity as a replica stores it; `value` without `data` is a tombstone. */
+export const replicatedEntitySchema = z.object({
+  type: z.string().min(1),
+  partitionKey: z.string(),
+  key: z.string().min(1),
+  value: z.object({
+    version: z.number().int().min(1),
+    data: z.record(z.string(), z.unknown()).optional(),
+    updatedAt: z.string(),
+  }),
+});
+export type ReplicatedEntity = z.infer<typeof replicatedEntitySchema>;
+
+/** `POST /internal/replicate`: the primary sends entry `seq` of the shard's log to a backup. */
+export const replicateRequestSchema = z.strictObject({
+  shardId: shardIdSchema,
+  epoch: z.number().int().min(0),
+  /** Entries are numbered from 1 without gaps; a backup applies them strictly in order. */
+  seq: z.number().int().min(1),
+  entities: z.array(replicatedEntitySchema).min(1),
+});
+export type ReplicateRequest = z.infer<typeof replicateRequestSchema>;
+
+/** `POST /internal/replica-failed`: a primary tells the router a backup did not take an entry. */
+export const replicaFailedRequestSchema = z.strictObject({
+  shardId: shardIdSchema,
+  epoch: z.number().int().min(0),
+  node: nodeIdSchema,
+});
+export type ReplicaFailedRequest = z.infer<typeof replicaFailedRequestSchema>;
+
+/** `GET /internal/shards/status?shardId=`: how far a replica's copy of a shard goes. */
+export const shardStatusSchema = z.object({
+  shardId: shardIdSchema,
+  seq: z.number().int().min(0),
+});
+export type ShardStatus = z.infer<typeof shardStatusSchema>;

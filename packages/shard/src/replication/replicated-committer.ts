@@ -1,0 +1,187 @@
+/**
+ * The primary's side of replication (DESIGN §4). A write to a shard with backups becomes an
+ * entry of the shard's log: numbered, sent to every in-sync backup, and acknowledged only
+ * once each of them holds it on disk. A backup that does not take it is reported to the
+ * router, which drops it from the in-sync set under a new epoch, and the write goes on with
+ * the replicas left, as long as at least `minInSync` remain.
+ *
+ * It must never acknowledge a write that an in-sync replica lacks, nor one made after its
+ * lease lapsed, and a primary told by a backup that its epoch is stale stops at once: a
+ * newer primary exists.
+ */
+import {
+  CLUSTER_TOKEN_HEADER,
+  errorBodySchema,
+  IsxError,
+  RetryableError,
+  type ReplicatedEntity,
+  type ReplicateRequest,
+  type ReplicaFailedRequest,
+  type ShardAssignment,
+} from '@isx/core';
+import type { Logger } from 'pino';
+import type { EntityStore, StoreOp } from '../entity-store.js';
+import type { MapOwnership } from '../ownership.js';
+import type { PeerRoutes } from '../peer-routes.js';
+import { CommitQueue } from './commit-queue.js';
+import type { LogPositions } from './log-position.js';
+import type { ShardCommitter } from './shard-committer.js';
+
+/** What the committer needs from the node's link to its router. */
+export interface PrimaryLease {
+  leaseHeld(leaseMs: number): boolean;
+  reportReplicaFailure(report: ReplicaFailedRequest): Promise<void>;
+  pullMap(): Promise<void>;
+}
+
+export interface ReplicatedCommitterOptions {
+  store: EntityStore;
+  positions: LogPositions;
+  ownership: MapOwnership;
+  lease: PrimaryLease;
+  token: string;
+  peers?: PeerRoutes | undefined;
+  logger: Logger;
+  /** How long the primary may serve after the router last answered it (default 700 ms). */
+  leaseMs?: number;
+  /** How long a backup has to take an entry (default 1000 ms). */
+  replicateTimeoutMs?: number;
+}
+
+export class ReplicatedCommitter implements ShardCommitter {
+  readonly #options: ReplicatedCommitterOptions;
+  readonly #queues = new Map<string, CommitQueue>();
+  readonly #leaseMs: number;
+
+  constructor(options: ReplicatedCommitterOptions) {
+    this.#options = options;
+    this.#leaseMs = options.leaseMs ?? 700;
+  }
+
+  checkServing(shardId: string): void {
+    if (this.#assignment(shardId).backups === undefined) return;
+    if (!this.#options.lease.leaseHeld(this.#leaseMs)) {
+      throw new RetryableError(
+        'LEASE_EXPIRED',
+        `This node's lease on shard ${shardId} has lapsed; it is not serving.`,
+        {
+          details: { shard: shardId },
+          retryAfterMs: 200,
+        },
+      );
+    }
+  }
+
+  async commit(shardId: string, ops: StoreOp[]): Promise<void> {
+    const shard = this.#assignment(shardId);
+    if (shard.backups === undefined) return this.#options.store.write(ops);
+    this.checkServing(shardId);
+    const minInSync = this.#minInSync();
+    if (1 + shard.backups.length < minInSync) {
+      throw new RetryableError(
+        'NOT_ENOUGH_REPLICAS',
+        `Shard ${shardId} has ${1 + shard.backups.length} in-sync replica(s); a write needs ${minInSync}.`,
+        { details: { shard: shardId, inSync: 1 + shard.backups.length, minInSync }, retryAfterMs: 500 },
+      );
+    }
+    let queue = this.#queues.get(shardId);
+    if (!queue) {
+      queue = new CommitQueue((batch) => this.#commitEntry(shardId, batch));
+      this.#queues.set(shardId, queue);
+    }
+    return queue.submit(ops);
+  }
+
+  /** Sends one entry to the backups, applies it here, and decides whether it is acknowledged. */
+  async #commitEntry(shardId: string, ops: StoreOp[]): Promise<void> {
+    const { positions, store, lease } = this.#options;
+    const shard = this.#assignment(shardId);
+    const epoch = shard.epoch ?? 0;
+    const position = { seq: (await positions.get(shardId)).seq + 1, epoch };
+    const request: ReplicateRequest = { shardId, epoch, seq: position.seq, entities: toEntities(ops) };
+    const backups = shard.backups ?? [];
+    const results = await Promise.allSettled(backups.map((node) => this.#send(node, request)));
+    const failed = backups.filter((_, i) => results[i]!.status === 'rejected');
+    const deposed = results.some(
+      (r) => r.status === 'rejected' && (r.reason as { code?: string }).code === 'STALE_EPOCH',
+    );
+    if (deposed) {
+      void lease.pullMap().catch(() => undefined);
+      throw uncertain(shardId, 'a backup holds a newer epoch: this node is no longer the primary');
+    }
+    for (const node of failed) {
+      this.#options.logger.warn({ shardId, node, seq: position.seq }, 'a backup did not take an entry');
+      await lease.reportReplicaFailure({ shardId, epoch, node }).catch((error: unknown) => {
+        throw uncertain(shardId, `the router did not drop the failed backup ${node} (${describe(error)})`);
+      });
+    }
+    await store.write([...ops, positions.op(shardId, position)]);
+    positions.written(shardId, position);
+    const inSync = 1 + (this.#assignment(shardId).backups?.length ?? 0);
+    if (inSync < this.#minInSync()) throw uncertain(shardId, `only ${inSync} replica(s) hold it`);
+    if (!lease.leaseHeld(this.#leaseMs)) throw uncertain(shardId, 'the lease lapsed while it was replicated');
+  }
+
+  async #send(node: string, request: ReplicateRequest): Promise<void> {
+    const base = this.#options.ownership.map?.nodeUrl(node);
+    if (!base) throw new IsxError('UNKNOWN_NODE', `no URL for node ${node}`);
+    const url = `${base}/internal/replicate`;
+    const response = await fetch(this.#options.peers?.resolve(url) ?? url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [CLUSTER_TOKEN_HEADER]: this.#options.token },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(this.#options.replicateTimeoutMs ?? 1_000),
+    });
+    if (response.ok) {
+      await response.arrayBuffer();
+      return;
+    }
+    const envelope = errorBodySchema.safeParse(await response.json().catch(() => undefined));
+    throw new IsxError(
+      envelope.success ? (envelope.data.error.code as never) : 'NODE_ERROR',
+      `backup ${node} answered ${response.status}`,
+    );
+  }
+
+  #assignment(shardId: string): ShardAssignment {
+    const shard = this.#options.ownership.map?.assignment(shardId);
+    if (shard) return shard;
+    throw new RetryableError('MAP_NOT_READY', `This node's map has no shard ${shardId}.`, {
+      retryAfterMs: 200,
+    });
+  }
+
+  #minInSync(): number {
+    return this.#options.ownership.map?.config.replication?.minInSync ?? 1;
+  }
+}
+
+function toEntities(ops: readonly StoreOp[]): ReplicatedEntity[] {
+  return ops.flatMap((op) =>
+    op.kind === 'put-entity'
+      ? [
+          {
+            type: op.type,
+            partitionKey: op.partitionKey,
+            key: op.key,
+            value: op.value,
+          },
+        ]
+      : [],
+  );
+}
+
+/** The write may or may not survive: the client must treat its outcome as unknown. */
+function uncertain(shardId: string, why: string): IsxError {
+  return new IsxError(
+    'REPLICATION_FAILED',
+    `The write to shard ${shardId} may or may not have been applied: ${why}.`,
+    {
+      details: { shard: shardId },
+    },
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
