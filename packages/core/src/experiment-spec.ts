@@ -43,7 +43,13 @@ const probability = z.number().min(0).max(1);
 
 /** The faults the lab can inject. `durationMs`, where allowed, undoes the fault after that long. */
 export const faultSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('kill'), target: nodeTargetSchema, durationMs: positiveMs.optional() }),
+  z.strictObject({
+    kind: z.literal('kill'),
+    target: nodeTargetSchema,
+    durationMs: positiveMs.optional(),
+    /** Delete the node's data directory before it restarts: the node comes back empty, under a new id. */
+    wipe: z.boolean().default(false),
+  }),
   z.strictObject({ kind: z.literal('restart'), target: nodeTargetSchema.optional() }),
   z.strictObject({ kind: z.literal('pause'), target: nodeTargetSchema, durationMs: positiveMs }),
   z.strictObject({
@@ -172,7 +178,7 @@ export const clusterSpecSchema = z.strictObject({
 });
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 
-export const checkerNameSchema = z.enum(['durability', 'linearizability', 'availability']);
+export const checkerNameSchema = z.enum(['durability', 'linearizability', 'availability', 'copies']);
 export type CheckerName = z.infer<typeof checkerNameSchema>;
 
 export const experimentSpecSchema = z
@@ -188,7 +194,10 @@ export const experimentSpecSchema = z
     cluster: clusterSpecSchema.prefault({}),
     workload: workloadSpecSchema,
     faults: z.array(faultEntrySchema).default([]),
-    checkers: z.array(checkerNameSchema).min(1).default(['durability', 'linearizability', 'availability']),
+    checkers: z
+      .array(checkerNameSchema)
+      .min(1)
+      .default(['durability', 'linearizability', 'availability', 'copies']),
     /** After the workload: how long to wait for quiet once every fault is healed, then how long final reads may take. */
     settle: z
       .strictObject({ quietMs: ms.default(1_500), finalReadsMs: positiveMs.default(15_000) })

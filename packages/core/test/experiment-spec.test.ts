@@ -16,7 +16,7 @@ describe('the experiment spec', function () {
     expect(spec.workload).to.include({ type: 'campaign', clients: 4, keys: 8, timeoutMs: 2000 });
     expect(spec.workload.rate).to.deep.equal({ mode: 'closed' });
     expect(spec.workload.mix).to.deep.equal({ read: 40, write: 25, cas: 20, create: 5, delete: 10 });
-    expect(spec.checkers).to.deep.equal(['durability', 'linearizability', 'availability']);
+    expect(spec.checkers).to.deep.equal(['durability', 'linearizability', 'availability', 'copies']);
     expect(spec.faults).to.deep.equal([]);
   });
 

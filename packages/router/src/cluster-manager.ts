@@ -141,6 +141,11 @@ export class ClusterManager {
     return manager;
   }
 
+  /** Whether shards have replicas (a replication factor above 1). */
+  get replicated(): boolean {
+    return this.#replication !== undefined;
+  }
+
   get map(): ShardMap {
     return this.#map;
   }

@@ -75,14 +75,21 @@ export interface ForwarderOptions {
   timeoutMs?: number;
   /** Sockets per node (default 256). */
   maxSocketsPerNode?: number;
+  /**
+   * Hold and resend a request whose node cannot be reached (nothing was sent), instead of
+   * answering 503 at once: with replicas, a failover is about to give the shard a new primary.
+   */
+  holdWhileUnreachable?: boolean;
 }
 
 export class Forwarder {
   readonly #agent: Agent;
   readonly #timeoutMs: number;
+  readonly #holdWhileUnreachable: boolean;
 
   constructor(options: ForwarderOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#holdWhileUnreachable = options.holdWhileUnreachable ?? false;
     this.#agent = new Agent({
       keepAlive: true,
       maxSockets: options.maxSocketsPerNode ?? 256,
@@ -146,7 +153,11 @@ export class Forwarder {
           const reusedReset = upstream.reusedSocket && error.code === 'ECONNRESET';
           const safe = outgoing.method === 'GET' || outgoing.method === 'HEAD';
           if (retryOnReset && reusedReset && safe) return attempt(false);
-          sendEnvelope(response, failureFor(error, target, connected), false);
+          const failure = failureFor(error, target, connected);
+          if (outgoing.retryable && this.#holdWhileUnreachable && failure.code === 'NODE_UNAVAILABLE') {
+            return resolve({ kind: 'retry', code: failure.code, retryAfterMs: 100 });
+          }
+          sendEnvelope(response, failure, false);
           resolve({ kind: 'answered' });
         });
         response.on('close', () => {

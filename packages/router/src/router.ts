@@ -53,7 +53,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const manager = options.cluster?.manager;
   if (!fixed && !manager) throw new TypeError('startRouter needs a map or a cluster');
   const currentMap = (): ShardMap => manager?.map ?? fixed!;
-  const forwarder = new Forwarder({ timeoutMs: options.nodeTimeoutMs ?? 10_000 });
+  const forwarder = new Forwarder({
+    timeoutMs: options.nodeTimeoutMs ?? 10_000,
+    holdWhileUnreachable: options.cluster?.manager.replicated ?? false,
+  });
   const admin = createAdminApp({
     routerId: options.routerId ?? 'router',
     map: currentMap,

@@ -4,6 +4,7 @@
  */
 import type { CheckerName } from '@isx/core';
 import { AvailabilityChecker } from './availability.js';
+import { CopiesChecker } from './copies.js';
 import type { Checker } from './checker.js';
 import { DurabilityChecker } from './durability.js';
 import { LinearizabilityChecker } from './linearizability.js';
@@ -12,6 +13,7 @@ const FACTORIES: Readonly<Record<CheckerName, () => Checker>> = {
   durability: () => new DurabilityChecker(),
   linearizability: () => new LinearizabilityChecker(),
   availability: () => new AvailabilityChecker(),
+  copies: () => new CopiesChecker(),
 };
 
 /** The checkers named, in the order given. */

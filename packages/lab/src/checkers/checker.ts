@@ -24,6 +24,8 @@ export interface CheckerContext {
   readonly faults: readonly FaultWindow[];
   /** Length of the workload phase in nanoseconds (final reads come after it). */
   readonly workloadNs: number;
+  /** Whether every shard had all its copies when the run ended (replicated clusters). */
+  readonly restoredAtEnd?: boolean | undefined;
 }
 
 /** One thing a checker found wrong, with the operations that show it. */

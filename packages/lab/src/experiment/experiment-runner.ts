@@ -7,7 +7,7 @@
  * `report.html`, the process logs and the Level stores. The runner narrates as it goes and
  * always stops every process it started, whatever happened.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExperimentSpec } from '@isx/core';
 import { checkersFor } from '../checkers/checker-registry.js';
@@ -24,6 +24,7 @@ import { checkRunnable, startLabCluster, type LabCluster } from './lab-cluster.j
 import { Nemesis } from './nemesis.js';
 import { OperationClient } from './operation-client.js';
 import { registerCodec } from './register-values.js';
+import { ReplicationMonitor } from './replication-monitor.js';
 import { Workload, workloadKeys } from './workload.js';
 
 export interface RunExperimentOptions {
@@ -44,6 +45,8 @@ export async function runExperiment(
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const schedule = planFaults(spec);
   await mkdir(options.outDir, { recursive: true });
+  // A run starts on empty stores: what an earlier run in this directory left would be a history we did not record.
+  await rm(join(options.outDir, 'cluster'), { recursive: true, force: true });
   await writeFile(join(options.outDir, 'spec.json'), `${JSON.stringify({ spec, schedule }, null, 2)}\n`);
   log(`▶ ${spec.name}: ${spec.description}`);
   log(
@@ -55,7 +58,10 @@ export async function runExperiment(
     `  cluster up: router ${lab.cluster.routerUrl}, nodes ${[...lab.nodes.keys()].join(', ')}, a proxy on every link`,
   );
   const history = new HistoryWriter(join(options.outDir, 'history.jsonl'));
+  const monitor = new ReplicationMonitor(lab.cluster.routerUrl, spec.cluster.replicationFactor, history);
+  monitor.start();
   let workloadNs = 0;
+  let restoredAtEnd = true;
   try {
     const client = new OperationClient({
       routerUrl: lab.cluster.routerUrl,
@@ -67,6 +73,7 @@ export async function runExperiment(
       network: lab.network,
       nodes: lab.nodes,
       namesById: lab.namesById,
+      dataDirs: lab.dataDirs,
       routerUrl: lab.cluster.routerUrl,
       type: spec.workload.type,
       history,
@@ -85,13 +92,15 @@ export async function runExperiment(
     log(
       `  workload done: ${workload.counts.ok} ok, ${workload.counts.fail} fail, ${workload.counts.info} info`,
     );
-    await settle(spec, lab, nemesis, log);
+    restoredAtEnd = await settle(spec, lab, nemesis, log);
+    monitor.stop();
     await finalReads(spec, client, history, log);
   } finally {
+    monitor.stop();
     await history.close();
     await lab.stop();
   }
-  const report = await judge(spec, history, startedAt, workloadNs, log);
+  const report = await judge(spec, history, startedAt, workloadNs, restoredAtEnd, log);
   await writeFile(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(options.outDir, 'report.html'), renderReportHtml(report));
   log(`  report: ${join(options.outDir, 'report.html')}`);
@@ -131,12 +140,13 @@ async function followSchedule(
   }
 }
 
+/** Heals, restarts and waits for quiet (every node up, every shard with all its copies); returns whether it came. */
 async function settle(
   spec: ExperimentSpec,
   lab: LabCluster,
   nemesis: Nemesis,
   log: (line: string) => void,
-): Promise<void> {
+): Promise<boolean> {
   log('  healing every fault and restarting killed nodes…');
   await nemesis.healEverything();
   const quiet = await waitForQuiet(
@@ -151,6 +161,7 @@ async function settle(
       ? `  quiet for ${spec.settle.quietMs} ms`
       : '  the cluster did not go quiet within 30 s; reading anyway',
   );
+  return quiet;
 }
 
 /** Reads every key until it answers or `finalReadsMs` passes; each attempt is in the history. */
@@ -185,11 +196,12 @@ async function judge(
   history: HistoryWriter,
   startedAt: string,
   workloadNs: number,
+  restoredAtEnd: boolean,
   log: (line: string) => void,
 ): Promise<ExperimentReport> {
   const { operations, nemesis } = pairOperations(history.events);
   const faults = faultWindows(nemesis, workloadNs);
-  const context = { spec, operations, faults, workloadNs };
+  const context = { spec, operations, faults, workloadNs, restoredAtEnd };
   const results: CheckerResult[] = [];
   for (const checker of checkersFor(spec.checkers)) {
     const result = await checker.check(context);

@@ -17,7 +17,9 @@ export interface LabCluster {
   /** Nodes by lab name. */
   readonly nodes: ReadonlyMap<string, ManagedProcess>;
   /** Router-assigned id → lab name. */
-  readonly namesById: ReadonlyMap<string, string>;
+  readonly namesById: Map<string, string>;
+  /** Each node's data directory, by lab name. */
+  readonly dataDirs: ReadonlyMap<string, string>;
   stop(): Promise<void>;
 }
 
@@ -67,6 +69,7 @@ export async function startLabCluster(
       network: started,
       nodes,
       namesById,
+      dataDirs: new Map([...nodes.keys()].map((name) => [name, join(dataDir, name)])),
       async stop() {
         await cluster.stop();
         await started.close();

@@ -11,6 +11,7 @@
  *   `restart` (or the end of the run).
  * It never fakes an effect: a kill is a real signal to a real process.
  */
+import { rm } from 'node:fs/promises';
 import type { FaultSpec, LinkSpec, NodeTarget } from '@isx/core';
 import type { HistoryWriter } from '../history/history-file.js';
 import type { ManagedProcess } from '../managed-process.js';
@@ -19,11 +20,13 @@ import { linkName, type PlannedFault } from './fault-schedule.js';
 import type { LabNetwork } from './lab-network.js';
 
 export interface NemesisOptions {
+  /** Each node's data directory, by lab name (for `kill` with `wipe`). */
+  readonly dataDirs: ReadonlyMap<string, string>;
   readonly network: LabNetwork;
   /** The nodes by lab name (`n1`, …). */
   readonly nodes: ReadonlyMap<string, ManagedProcess>;
-  /** Router-assigned node id → lab name. */
-  readonly namesById: ReadonlyMap<string, string>;
+  /** Router-assigned node id → lab name; a wiped node's new id is added when it restarts. */
+  readonly namesById: Map<string, string>;
   readonly routerUrl: string;
   readonly type: string;
   readonly history: HistoryWriter;
@@ -32,6 +35,7 @@ export interface NemesisOptions {
 export class Nemesis {
   readonly #options: NemesisOptions;
   readonly #killed = new Set<string>();
+  readonly #wiped = new Set<string>();
   readonly #paused = new Set<string>();
   /** Open windows: `fault|target`. */
   readonly #open = new Set<string>();
@@ -51,7 +55,7 @@ export class Nemesis {
     const { fault } = planned;
     switch (fault.kind) {
       case 'kill':
-        return this.#kill(await this.#resolve(fault.target));
+        return this.#kill(await this.#resolve(fault.target), fault.wipe);
       case 'restart': {
         const targets = fault.target === undefined ? [...this.#killed] : [await this.#resolve(fault.target)];
         for (const node of targets) this.#restart(node);
@@ -116,14 +120,22 @@ export class Nemesis {
     return name;
   }
 
-  async #kill(node: string): Promise<string> {
+  async #kill(node: string, wipe: boolean): Promise<string> {
     const child = this.#node(node);
     if (this.#killed.has(node)) return node;
     this.#killed.add(node);
     const pid = child.pid;
     await Promise.all(this.#options.network.linksInto(node).map((proxy) => proxy.suspend()));
     await child.kill();
-    this.#start('kill', node, `${node} (pid ${pid ?? '?'}) killed with SIGKILL`);
+    if (wipe) {
+      await rm(this.#options.dataDirs.get(node)!, { recursive: true, force: true });
+      this.#wiped.add(node);
+    }
+    this.#start(
+      'kill',
+      node,
+      `${node} (pid ${pid ?? '?'}) killed with SIGKILL${wipe ? ', data directory deleted' : ''}`,
+    );
     return node;
   }
 
@@ -133,9 +145,18 @@ export class Nemesis {
     const restart = (async () => {
       // Links open only once the node answers: until then its callers must see a refusal,
       // not a connection the proxy accepts and then resets (which would look like a lost answer).
-      await this.#node(node).start();
+      const child = this.#node(node);
+      await child.start();
       await Promise.all(this.#options.network.linksInto(node).map((proxy) => proxy.resume()));
-      this.#end('kill', node, `${node} restarted on its data directory`);
+      if (child.reportedId) this.#options.namesById.set(child.reportedId, node);
+      const wiped = this.#wiped.delete(node);
+      this.#end(
+        'kill',
+        node,
+        wiped
+          ? `${node} restarted empty, as ${child.reportedId ?? '?'}`
+          : `${node} restarted on its data directory`,
+      );
     })();
     const tracked = restart.finally(() => this.#restarts.delete(tracked));
     this.#restarts.add(tracked);
