@@ -19,8 +19,19 @@ export function nodesTable(view: ClusterView): string {
 }
 
 export function shardsTable(view: ClusterView): string {
-  const rows = Object.entries(view.types).flatMap(([type, layout]) =>
-    layout.shards.map((s) => [type, s.id, layout.partitioner, formatRange(s.range), s.node]),
+  const replicated = Object.values(view.types).some((layout) =>
+    layout.shards.some((s) => s.backups !== undefined),
   );
-  return formatTable(['TYPE', 'SHARD', 'PARTITIONER', 'RANGE', 'NODE'], rows);
+  const rows = Object.entries(view.types).flatMap(([type, layout]) =>
+    layout.shards.map((s) => [
+      type,
+      s.id,
+      layout.partitioner,
+      formatRange(s.range),
+      s.node,
+      ...(replicated ? [(s.backups ?? []).join(',') || '-', String(s.epoch ?? 0)] : []),
+    ]),
+  );
+  const headers = ['TYPE', 'SHARD', 'PARTITIONER', 'RANGE', replicated ? 'PRIMARY' : 'NODE'];
+  return formatTable(replicated ? [...headers, 'BACKUPS', 'EPOCH'] : headers, rows);
 }

@@ -49,7 +49,8 @@ export class ReplicaReceiver {
     await this.#checkEpoch(request);
     const held = await positions.get(request.shardId);
     if (request.seq <= held.seq) {
-      if (held.epoch === request.epoch || request.seq < held.seq) return { seq: held.seq };
+      // A resend within the epoch is acknowledged; from a newer epoch it is a different entry.
+      if (held.epoch === request.epoch) return { seq: held.seq };
       throw gap(request, held.seq);
     }
     if (request.seq > held.seq + 1) throw gap(request, held.seq);

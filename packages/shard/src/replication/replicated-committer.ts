@@ -51,6 +51,8 @@ export interface ReplicatedCommitterOptions {
 export class ReplicatedCommitter implements ShardCommitter {
   readonly #options: ReplicatedCommitterOptions;
   readonly #queues = new Map<string, CommitQueue>();
+  /** Shards whose last entry went out but could not be written here; they take no more writes. */
+  readonly #broken = new Set<string>();
   readonly #leaseMs: number;
 
   constructor(options: ReplicatedCommitterOptions) {
@@ -92,9 +94,16 @@ export class ReplicatedCommitter implements ShardCommitter {
     return queue.submit(ops);
   }
 
-  /** Sends one entry to the backups, applies it here, and decides whether it is acknowledged. */
+  /**
+   * Sends one entry to the backups, applies it here, and decides whether it is acknowledged.
+   * Once an entry has gone out it is applied here too, whatever the backups answered: a
+   * backup may hold it, and the primary must hold everything a backup holds, or its next
+   * entry would reuse the position. Only a deposed primary stops without applying it, and
+   * then its positions are worthless: a new primary's entries conflict with them.
+   */
   async #commitEntry(shardId: string, ops: StoreOp[]): Promise<void> {
     const { positions, store, lease } = this.#options;
+    if (this.#broken.has(shardId)) throw uncertain(shardId, 'an earlier entry could not be written here');
     const shard = this.#assignment(shardId);
     const epoch = shard.epoch ?? 0;
     const position = { seq: (await positions.get(shardId)).seq + 1, epoch };
@@ -109,14 +118,19 @@ export class ReplicatedCommitter implements ShardCommitter {
       void lease.pullMap().catch(() => undefined);
       throw uncertain(shardId, 'a backup holds a newer epoch: this node is no longer the primary');
     }
+    try {
+      await store.write([...ops, positions.op(shardId, position)]);
+    } catch (error) {
+      this.#broken.add(shardId);
+      throw uncertain(shardId, `the primary could not write it (${describe(error)})`);
+    }
+    positions.written(shardId, position);
     for (const node of failed) {
       this.#options.logger.warn({ shardId, node, seq: position.seq }, 'a backup did not take an entry');
       await lease.reportReplicaFailure({ shardId, epoch, node }).catch((error: unknown) => {
         throw uncertain(shardId, `the router did not drop the failed backup ${node} (${describe(error)})`);
       });
     }
-    await store.write([...ops, positions.op(shardId, position)]);
-    positions.written(shardId, position);
     const inSync = 1 + (this.#assignment(shardId).backups?.length ?? 0);
     if (inSync < this.#minInSync()) throw uncertain(shardId, `only ${inSync} replica(s) hold it`);
     if (!lease.leaseHeld(this.#leaseMs)) throw uncertain(shardId, 'the lease lapsed while it was replicated');

@@ -1,0 +1,149 @@
+/**
+ * Phase 3 of the original experiment: three copies of every entity, failover and
+ * re-replication.
+ *
+ * Four campaign nodes under a router with replication factor 3. A steady write load runs
+ * while the node holding the primary of a key is killed with `kill -9`. The router
+ * promotes a backup (a new epoch); the demo times the gap until the next successful write
+ * to that key, and then the re-replication back to three copies. It ends by checking the
+ * whole history with the lab's durability and linearizability checkers. Everything is real:
+ * processes, LevelDB on disk, HTTP, SIGKILL. Run it with `npm run phase:3`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseExperimentSpec, ShardMap, type ClusterView } from '@isx/core';
+import {
+  DurabilityChecker,
+  fetchClusterView,
+  HistoryWriter,
+  LinearizabilityChecker,
+  LocalCluster,
+  Narrator,
+  OperationClient,
+  pairOperations,
+  registerCodec,
+  runDemo,
+  shardsTable,
+  Workload,
+  workloadKeys,
+} from '@isx/lab';
+
+const narrator = new Narrator({
+  title: 'Infinite Scale — phase 3: three copies, failover and re-replication',
+});
+const KEYS = 8;
+
+function show(view: ClusterView): void {
+  for (const line of shardsTable(view).split('\n')) narrator.say(line);
+}
+
+/** Waits until every shard has `copies` replicas; returns the view and how long it took. */
+async function fullyReplicated(
+  routerUrl: string,
+  copies: number,
+): Promise<{ view: ClusterView; ms: number }> {
+  const started = performance.now();
+  for (let i = 0; i < 300; i += 1) {
+    const view = await fetchClusterView(routerUrl);
+    const least = Math.min(
+      ...Object.values(view.types).flatMap((t) => t.shards.map((s) => 1 + (s.backups?.length ?? 0))),
+    );
+    if (least >= copies) return { view, ms: performance.now() - started };
+    await sleep(100);
+  }
+  throw new Error(`the shards did not reach ${copies} copies within 30 s`);
+}
+
+function placementOf(view: ClusterView, key: string) {
+  if (!view.map) throw new Error('the router serves no map');
+  return new ShardMap(view.map.config, view.map.version).locate('campaign', key).shard;
+}
+
+process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track }) => {
+  narrator.step('Start a router with replication factor 3 and four campaign nodes');
+  const cluster = track(
+    await LocalCluster.start({ dataDir, mode: 'dynamic', nodes: 4, replicationFactor: 3, logLevel: 'warn' }),
+  );
+  const ready = await fullyReplicated(cluster.routerUrl, 3);
+  show(ready.view);
+  narrator.check(
+    true,
+    `every shard has a primary and two in-sync backups (${Math.round(ready.ms)} ms after start-up)`,
+  );
+
+  narrator.step('Run a steady write load: four clients, reads, writes, compare-and-sets, creates, deletes');
+  const history = new HistoryWriter(undefined);
+  const spec = parseExperimentSpec({
+    name: 'phase-3',
+    description: 'The phase-3 demo load.',
+    seed: 3,
+    workload: { clients: 4, keys: KEYS, durationMs: 9_000 },
+  });
+  const client = new OperationClient({
+    routerUrl: cluster.routerUrl,
+    type: 'campaign',
+    codec: registerCodec('campaign'),
+    timeoutMs: 3_000,
+  });
+  const workload = new Workload({ spec: spec.workload, seed: spec.seed, client, history });
+  const load = workload.run();
+  await sleep(2_500);
+  narrator.say(`after 2.5 s: ${workload.counts.ok} answered, ${workload.counts.info} unknown`);
+
+  narrator.step('kill -9 the node holding the primary of k0, mid-write');
+  const before = placementOf(await fetchClusterView(cluster.routerUrl), 'k0');
+  const victim = cluster.node(before.node);
+  await victim.kill();
+  const killedAt = performance.now();
+  narrator.say(`killed ${before.node} (primary of ${before.id}, epoch ${before.epoch ?? 0})`);
+  let firstWriteMs: number | undefined;
+  for (let i = 0; i < 100 && firstWriteMs === undefined; i += 1) {
+    // Probes are part of the history too, so the checkers account for them.
+    const request = { f: 'write', key: 'k0', value: `probe-${i}` } as const;
+    history.record({ type: 'invoke', process: 2_000 + i, ...request });
+    const done = await client.perform(request);
+    history.record({ process: 2_000 + i, f: 'write', key: 'k0', ...done });
+    if (done.type === 'ok') firstWriteMs = performance.now() - killedAt;
+  }
+  const after = placementOf(await fetchClusterView(cluster.routerUrl), 'k0');
+  narrator.say(`${after.id} now has primary ${after.node} in epoch ${after.epoch ?? 0}`);
+  narrator.check(
+    after.node !== before.node && (after.epoch ?? 0) > (before.epoch ?? 0),
+    'the router promoted a backup under a new epoch',
+  );
+  narrator.check(
+    firstWriteMs !== undefined,
+    `the first write to k0 after the kill succeeded ${Math.round(firstWriteMs ?? -1)} ms after it`,
+  );
+
+  narrator.step('Re-replication: the router copies the lost replicas to the remaining nodes');
+  const restored = await fullyReplicated(cluster.routerUrl, 3);
+  show(restored.view);
+  narrator.check(
+    true,
+    `every shard is back to three copies (${Math.round(restored.ms)} ms after the promotion)`,
+  );
+
+  narrator.step('Let the load finish, read every key, and check the history');
+  await load;
+  for (const key of workloadKeys(KEYS)) {
+    history.record({ type: 'invoke', process: 1_000 + Number(key.slice(1)), f: 'read', key, final: true });
+    const done = await client.perform({ f: 'read', key });
+    history.record({ process: 1_000 + Number(key.slice(1)), f: 'read', key, final: true, ...done });
+  }
+  const { operations } = pairOperations(history.events);
+  const context = { spec, operations, faults: [], workloadNs: history.nowNs() };
+  const durability = await new DurabilityChecker().check(context);
+  const linearizability = await new LinearizabilityChecker().check(context);
+  narrator.say(
+    `${operations.length} operations: ${workload.counts.ok} answered, ${workload.counts.fail} refused, ${workload.counts.info} unknown`,
+  );
+  narrator.check(durability.valid === true, `durability: ${durability.summary}`);
+  narrator.check(linearizability.valid === true, `linearizability: ${linearizability.summary}`);
+  await victim.start();
+
+  return [
+    'Every shard kept three copies: a primary that orders writes and two backups that hold each one before it is acknowledged.',
+    `A kill -9 of a primary cost about ${Math.round(firstWriteMs ?? 0)} ms of writes on its shards; the router held requests meanwhile.`,
+    'Re-replication restored three copies, and the lab checkers found no lost or reordered write.',
+  ];
+});
