@@ -7,8 +7,9 @@ import { expect } from 'chai';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExperimentSpec, type ExperimentSpecInput } from '@isx/core';
-import { runExperiment, type ExperimentReport } from '@isx/lab';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseExperimentSpec, ShardMap, type ExperimentSpecInput } from '@isx/core';
+import { fetchClusterView, LocalCluster, runExperiment, type ExperimentReport } from '@isx/lab';
 
 async function run(
   spec: Omit<ExperimentSpecInput, 'description' | 'seed'>,
@@ -82,5 +83,69 @@ describe('three copies of every shard (phase 3)', function () {
     expect(copies.figures.underReplicatedWindows).to.be.greaterThan(0);
     expect(copies.figures.longestRestoreMs).to.be.greaterThan(0);
     expect(report.faults.some((f) => f.fault === 'under-replicated')).to.equal(true);
+  });
+});
+
+describe('reads from replicas (phase 3)', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let cluster: LocalCluster;
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'isx-phase-3-reads-'));
+    cluster = await LocalCluster.start({
+      dataDir: dir,
+      mode: 'dynamic',
+      nodes: 3,
+      replicationFactor: 3,
+      logLevel: 'warn',
+    });
+    for (let i = 0; i < 100; i += 1) {
+      const view = await fetchClusterView(cluster.routerUrl);
+      if (Object.values(view.types).every((t) => t.shards.every((s) => (s.backups ?? []).length === 2)))
+        return;
+      await sleep(100);
+    }
+    throw new Error('the shards did not get three copies');
+  });
+
+  after(async function () {
+    await cluster.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lets ?consistency=eventual be answered by a backup, and says so in headers', async function () {
+    const body = { name: 'Replicated', status: 'draft', budgetCents: 1 };
+    const put = await fetch(`${cluster.routerUrl}/campaign/echo`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(put.status).to.equal(200);
+    const roles = new Set<string>();
+    for (let i = 0; i < 30; i += 1) {
+      const read = await fetch(`${cluster.routerUrl}/campaign/echo?consistency=eventual`);
+      expect(read.status).to.equal(200);
+      expect(read.headers.get('x-isx-consistency')).to.equal('eventual');
+      roles.add(read.headers.get('x-isx-replica') ?? '');
+      expect(((await read.json()) as { data: { name: string } }).data.name).to.equal('Replicated');
+    }
+    expect(roles.has('backup')).to.equal(true);
+  });
+
+  it('answers a strong read only from the primary: a backup asked directly answers 421', async function () {
+    const view = await fetchClusterView(cluster.routerUrl);
+    const shard = new ShardMap(view.map!.config, view.map!.version).locate('campaign', 'echo').shard;
+    const backupUrl = view.nodes.find((n) => n.id === shard.backups![0])!.url;
+    expect((await fetch(`${backupUrl}/campaign/echo`)).status).to.equal(421);
+    expect((await fetch(`${backupUrl}/campaign/echo?consistency=eventual`)).status).to.equal(200);
+  });
+
+  it('refuses an unknown consistency with 400 and a clear reason', async function () {
+    const read = await fetch(`${cluster.routerUrl}/campaign/echo?consistency=sometimes`);
+    expect(read.status).to.equal(400);
+    expect(((await read.json()) as { error: { message: string } }).error.message).to.match(
+      /strong or eventual/,
+    );
   });
 });

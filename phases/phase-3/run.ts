@@ -132,8 +132,8 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
   }
   const { operations } = pairOperations(history.events);
   const context = { spec, operations, faults: [], workloadNs: history.nowNs() };
-  const durability = await new DurabilityChecker().check(context);
-  const linearizability = await new LinearizabilityChecker().check(context);
+  const durability = new DurabilityChecker().check(context);
+  const linearizability = new LinearizabilityChecker().check(context);
   narrator.say(
     `${operations.length} operations: ${workload.counts.ok} answered, ${workload.counts.fail} refused, ${workload.counts.info} unknown`,
   );

@@ -106,11 +106,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       };
     }
     const deadline = performance.now() + holdMs;
+    const eventual = request.method === 'GET' && /[?&]consistency=eventual(&|$)/.test(request.url ?? '');
     for (let attempt = 0; ; attempt += 1) {
-      const placement = currentMap().locate(path.type, key);
+      const map = currentMap();
+      const placement = map.locate(path.type, key);
+      // An eventual read may go to any replica; a strong one only to the primary.
+      const replicas = eventual
+        ? [placement.shard.node, ...(placement.shard.backups ?? [])]
+        : [placement.shard.node];
+      const nodeId = replicas[Math.floor(Math.random() * replicas.length)]!;
       const outcome = await forwarder.forward(
         response,
-        { nodeId: placement.shard.node, nodeUrl: placement.nodeUrl, shardId: placement.shard.id },
+        { nodeId, nodeUrl: map.nodeUrl(nodeId) ?? placement.nodeUrl, shardId: placement.shard.id },
         { ...outgoing, retryable: performance.now() < deadline },
       );
       if (outcome.kind === 'answered') return;

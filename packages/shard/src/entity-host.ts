@@ -69,6 +69,22 @@ export class EntityHost {
     return { key, version: stored.version, data: stored.data };
   }
 
+  /**
+   * A read any replica of the shard may answer (`?consistency=eventual`): a backup holds
+   * every acknowledged write, but may not yet hold one that is being acknowledged, so the
+   * answer can be a little behind the primary's. No lease is needed.
+   */
+  async getEventual(
+    type: string,
+    key: string,
+  ): Promise<{ record: EntityRecord; role: 'primary' | 'backup' }> {
+    this.#definition(type);
+    const { partitionKey, role } = this.#ownership.checkReplica(type, key);
+    const stored = await this.#store.getEntity(type, partitionKey, key);
+    if (!stored?.data) throw notFound(type, key);
+    return { record: { key, version: stored.version, data: stored.data }, role };
+  }
+
   /** Creates or replaces an entity with a full body. */
   async put(
     type: string,

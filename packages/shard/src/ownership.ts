@@ -22,6 +22,11 @@ export interface Ownership {
   check(type: string, key: string): { shardId: string; partitionKey: string };
   /** Like `check`, and also refuses a fenced range; the ticket holds off fences until it ends. */
   beginWrite(type: string, key: string): WriteTicket;
+  /** Like {@link check}, but a backup of the key's shard passes too, and says which it is. */
+  checkReplica(
+    type: string,
+    key: string,
+  ): { shardId: string; partitionKey: string; role: 'primary' | 'backup' };
 }
 
 interface Fence {
@@ -77,6 +82,17 @@ export class MapOwnership implements Ownership {
       if (!still) this.#dropFence(shardId);
     }
     return true;
+  }
+
+  checkReplica(
+    type: string,
+    key: string,
+  ): { shardId: string; partitionKey: string; role: 'primary' | 'backup' } {
+    const placement = this.#map?.locate(type, key);
+    if (placement?.shard.backups?.includes(this.#nodeId)) {
+      return { shardId: placement.shard.id, partitionKey: placement.partitionKey, role: 'backup' };
+    }
+    return { ...this.check(type, key), role: 'primary' };
   }
 
   check(type: string, key: string): { shardId: string; partitionKey: string } {

@@ -45,6 +45,14 @@ export function createNodeServer(options: NodeServerOptions): Server {
     }
     switch (method) {
       case 'GET': {
+        if (readConsistency(target) === 'eventual') {
+          const { record, role } = await host.getEventual(type, key);
+          return sendJson(response, 200, record, {
+            etag: versionEtag(record.version),
+            'x-isx-consistency': 'eventual',
+            'x-isx-replica': role,
+          });
+        }
         const record = await host.get(type, key);
         return sendJson(response, 200, record, { etag: versionEtag(record.version) });
       }
@@ -90,4 +98,15 @@ function readConditions(request: IncomingMessage): WriteConditions {
     ifMatch: parseIfMatch(request.headers['if-match']),
     ifNoneMatchAny: ifNoneMatch !== undefined,
   };
+}
+
+/** `?consistency=eventual` lets a backup answer a read (phase 3); anything else is a strong read. */
+function readConsistency(target: string): 'strong' | 'eventual' {
+  const query = target.includes('?') ? new URLSearchParams(target.slice(target.indexOf('?') + 1)) : undefined;
+  const value = query?.get('consistency');
+  if (value === null || value === undefined || value === 'strong') return 'strong';
+  if (value === 'eventual') return 'eventual';
+  throw new IsxError('INVALID_REQUEST', `consistency must be strong or eventual, not "${value}".`, {
+    details: { consistency: value },
+  });
 }
