@@ -23,6 +23,7 @@ import type { Logger } from 'pino';
 import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
+import { postJson } from '../internal/peer-http.js';
 import { CommitQueue } from './commit-queue.js';
 import type { LogPositions } from './log-position.js';
 import type { ShardCommitter } from './shard-committer.js';
@@ -140,20 +141,17 @@ export class ReplicatedCommitter implements ShardCommitter {
     const base = this.#options.ownership.map?.nodeUrl(node);
     if (!base) throw new IsxError('UNKNOWN_NODE', `no URL for node ${node}`);
     const url = `${base}/internal/replicate`;
-    const response = await fetch(this.#options.peers?.resolve(url) ?? url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [CLUSTER_TOKEN_HEADER]: this.#options.token },
-      body: JSON.stringify(request),
-      signal: AbortSignal.timeout(this.#options.replicateTimeoutMs ?? 1_000),
-    });
-    if (response.ok) {
-      await response.arrayBuffer();
-      return;
-    }
-    const envelope = errorBodySchema.safeParse(await response.json().catch(() => undefined));
+    const answer = await postJson(
+      this.#options.peers?.resolve(url) ?? url,
+      request,
+      { [CLUSTER_TOKEN_HEADER]: this.#options.token },
+      this.#options.replicateTimeoutMs ?? 1_000,
+    );
+    if (answer.status >= 200 && answer.status < 300) return;
+    const envelope = errorBodySchema.safeParse(answer.body);
     throw new IsxError(
       envelope.success ? (envelope.data.error.code as never) : 'NODE_ERROR',
-      `backup ${node} answered ${response.status}`,
+      `backup ${node} answered ${answer.status}`,
     );
   }
 
