@@ -70,6 +70,24 @@ describe('three copies of every shard (phase 3)', function () {
     expect(routerLog).to.contain('promoted a backup');
   });
 
+  it('goes on when the primary is cut from a backup, and fails over when it is cut from the router', async function () {
+    const { report, dir } = await run({
+      name: 'partition-primary-short',
+      cluster: { nodes: 4, replicationFactor: 3 },
+      workload: { clients: 4, keys: 6, durationMs: 9_000 },
+      faults: [
+        { at: 1_500, fault: { kind: 'partition', link: { from: 'n1', to: 'n2' }, durationMs: 2_000 } },
+        { at: 5_000, fault: { kind: 'partition', link: { from: 'router', to: 'n1' }, durationMs: 2_000 } },
+        { at: 5_000, fault: { kind: 'partition', link: { from: 'n1', to: 'router' }, durationMs: 2_000 } },
+      ],
+    });
+    dirs.push(dir);
+    expectValid(report);
+    const routerLog = await readFile(join(dir, 'cluster', 'logs', 'router.log'), 'utf8');
+    expect(routerLog).to.contain('dropped a backup that did not take an entry');
+    expect(routerLog).to.contain('promoted a backup');
+  });
+
   it('restores three copies after a node is lost with its disk, and reports how long it took', async function () {
     const { report, dir } = await run({
       name: 'node-lost-short',
