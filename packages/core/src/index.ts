@@ -146,12 +146,16 @@ export type {
   UpFlags,
 } from './process-flags.js';
 export {
+  catchUpRequestSchema,
+  logEntriesAnswerSchema,
   replicaFailedRequestSchema,
   replicatedEntitySchema,
   replicateRequestSchema,
   shardStatusSchema,
 } from './replication-wire.js';
 export type {
+  CatchUpRequest,
+  LogEntriesAnswer,
   ReplicaFailedRequest,
   ReplicatedEntity,
   ReplicateRequest,

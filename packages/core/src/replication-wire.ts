@@ -43,3 +43,22 @@ export const shardStatusSchema = z.object({
   seq: z.number().int().min(0),
 });
 export type ShardStatus = z.infer<typeof shardStatusSchema>;
+
+/** `GET /internal/shards/log?shardId=&after=&epoch=`: the entries a replica misses, in order. */
+export const logEntriesAnswerSchema = z.object({
+  entries: z.array(
+    z.object({
+      seq: z.number().int().min(1),
+      epoch: z.number().int().min(0),
+      entities: z.array(replicatedEntitySchema),
+    }),
+  ),
+});
+export type LogEntriesAnswer = z.infer<typeof logEntriesAnswerSchema>;
+
+/** `POST /internal/shards/catch-up` on a replica: catch up shard `shardId` from `sourceUrl`'s log. */
+export const catchUpRequestSchema = z.strictObject({
+  shardId: shardIdSchema,
+  sourceUrl: z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, '')),
+});
+export type CatchUpRequest = z.infer<typeof catchUpRequestSchema>;

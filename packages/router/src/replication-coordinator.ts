@@ -6,8 +6,9 @@
  * - **drop**: a primary reports a backup that did not take an entry, and the router drops it
  *   from the in-sync set under a new epoch, so writes go on with the replicas left;
  * - **repair**: a shard with fewer copies than the replication factor gets a new replica on
- *   another live node: the primary is fenced, the new replica copies the shard and its log
- *   position, the map adds it under a new epoch, and the primary is unfenced.
+ *   another live node: the primary is fenced, the replica catches up from the primary's log
+ *   if it was away briefly, or else copies the shard and its log position, the map adds it
+ *   under a new epoch, and the primary is unfenced.
  * Every change is saved before it is announced. It must never promote a replica that was
  * not in sync, nor accept a report from an epoch that has been replaced.
  */
@@ -167,12 +168,14 @@ export class ReplicationCoordinator {
     const scope = { shardId: shard.id, type, range: shard.range };
     await calls.post(primaryUrl, '/internal/shards/fence', { ...scope, ttlMs: FENCE_TTL_MS });
     try {
-      const copied = await calls.post(
-        targetUrl,
-        '/internal/shards/copy',
-        { ...scope, sourceUrl: primaryUrl },
-        30_000,
-      );
+      // A replica that was away briefly catches up from the log; any other gets a full copy.
+      const caughtUp = await calls
+        .post(targetUrl, '/internal/shards/catch-up', { shardId: shard.id, sourceUrl: primaryUrl }, 30_000)
+        .catch(() => undefined);
+      const copied =
+        caughtUp === undefined
+          ? await calls.post(targetUrl, '/internal/shards/copy', { ...scope, sourceUrl: primaryUrl }, 30_000)
+          : undefined;
       await cluster.change(async () => {
         const config = structuredClone(cluster.map().config);
         const current = findIn(config, shard.id);
@@ -183,7 +186,12 @@ export class ReplicationCoordinator {
         await cluster.commit(cluster.state(), config, false);
       });
       await cluster.announce();
-      logger.info({ shardId: shard.id, replica: target, copied }, 'added a replica');
+      logger.info(
+        { shardId: shard.id, replica: target, ...(copied === undefined ? { caughtUp } : { copied }) },
+        copied === undefined
+          ? 'added a replica that caught up from the log'
+          : 'added a replica from a full copy',
+      );
     } finally {
       await calls.post(primaryUrl, '/internal/shards/unfence', scope).catch(() => undefined);
     }

@@ -40,6 +40,30 @@ describe('the replication coordinator: repair of under-replicated shards', funct
     expect(w.cluster.commits[0]?.announce).to.equal(false);
   });
 
+  it('lets a replica that was away briefly catch up from the log instead of copying the shard', async function () {
+    const w = world({ note: [{ id: 's1', range: WHOLE, node: 'n1', backups: ['n2'], epoch: 2 }] });
+    for (const id of ['n4', 'n5']) w.live.delete(id);
+    w.calls.catchUp = true;
+    w.calls.answer = (_node, path) =>
+      Promise.resolve(path === '/internal/shards/catch-up' ? { entries: 4, seq: 42 } : {});
+    w.coordinator.repair();
+    await w.coordinator.settled();
+    expect(w.events).to.deep.equal([
+      'n1 /internal/shards/fence',
+      'n3 /internal/shards/catch-up',
+      'commit',
+      'announce',
+      'n1 /internal/shards/unfence',
+    ]);
+    expect(w.calls.posts[1]).to.deep.equal({
+      node: 'n3',
+      path: '/internal/shards/catch-up',
+      body: { shardId: 's1', sourceUrl: url('n1') },
+      timeoutMs: 30_000,
+    });
+    expect(w.cluster.shard('s1')).to.deep.include({ node: 'n1', backups: ['n2', 'n3'], epoch: 3 });
+  });
+
   it('chooses the live node with the fewest replicas among those that serve the type', async function () {
     const w = world({
       note: [

@@ -25,7 +25,8 @@ export interface StoredEntity {
 export type StoreOp =
   | { kind: 'put-entity'; type: string; partitionKey: string; key: string; value: StoredEntity }
   | { kind: 'del-entity'; type: string; partitionKey: string; key: string }
-  | { kind: 'put-meta'; name: string; value: unknown };
+  | { kind: 'put-meta'; name: string; value: unknown }
+  | { kind: 'del-meta'; name: string };
 
 /** One stored entity with its address, as a range scan yields it. */
 export interface ScannedEntity {
@@ -84,6 +85,11 @@ export class EntityStore {
     return (await this.#meta.get(name)) as T | undefined;
   }
 
+  /** Metadata whose names fall in `[gte, lt)`, in name order. */
+  async *metaRange(gte: string, lt: string): AsyncGenerator<[string, unknown]> {
+    for await (const entry of this.#meta.iterator({ gte, lt })) yield entry;
+  }
+
   /** Writes atomically, batched with concurrent writers. */
   write(ops: StoreOp[]): Promise<void> {
     return this.#commit.write(ops);
@@ -105,6 +111,8 @@ export class EntityStore {
         batch.put(entityKey(op.type, op.partitionKey, op.key), op.value, { sublevel: this.#entities });
       } else if (op.kind === 'del-entity') {
         batch.del(entityKey(op.type, op.partitionKey, op.key), { sublevel: this.#entities });
+      } else if (op.kind === 'del-meta') {
+        batch.del(op.name, { sublevel: this.#meta });
       } else {
         batch.put(op.name, op.value, { sublevel: this.#meta });
       }

@@ -10,7 +10,7 @@ class FakeEntries {
   maxInFlight = 0;
 
   readonly commit = (ops: StoreOp[]): Promise<void> => {
-    this.entries.push(ops.map((op) => (op.kind === 'put-meta' ? op.name : op.key)));
+    this.entries.push(ops.map((op) => ('name' in op ? op.name : op.key)));
     this.#inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.#inFlight);
     return new Promise<void>((resolve, reject) =>

@@ -104,6 +104,12 @@ export class FakeCaller implements NodeCaller {
   readonly posts: Array<{ node: string; path: string; body: unknown; timeoutMs: number | undefined }> = [];
   readonly events: Event[];
   answer: (node: string, path: string) => Promise<unknown> = () => Promise.resolve({});
+  /**
+   * Whether a target can catch up from the log. By default it holds nothing of the shard and
+   * refuses, as a fresh node does; such refusals are not recorded, so the expectations below
+   * describe the full-copy path unless a test turns catch-up on.
+   */
+  catchUp = false;
 
   constructor(events: Event[]) {
     this.events = events;
@@ -111,6 +117,9 @@ export class FakeCaller implements NodeCaller {
 
   post(nodeUrl: string, path: string, body: unknown, timeoutMs?: number): Promise<unknown> {
     const node = NODE_IDS.find((id) => url(id) === nodeUrl) ?? nodeUrl;
+    if (path === '/internal/shards/catch-up' && !this.catchUp) {
+      return Promise.reject(new Error('REPLICATION_GAP: this node holds nothing of the shard'));
+    }
     this.posts.push({ node, path, body, timeoutMs });
     this.events.push(`${node} ${path}`);
     return this.answer(node, path);

@@ -14,6 +14,7 @@ import {
   CLUSTER_TOKEN_HEADER,
   copyRequestSchema,
   fenceRequestSchema,
+  catchUpRequestSchema,
   replicateRequestSchema,
   IsxError,
   shardMapWireSchema,
@@ -28,6 +29,7 @@ import type { EntityStore } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import type { LogPositions } from '../replication/log-position.js';
+import { catchUp, logAfter } from '../replication/catch-up.js';
 import type { ReplicaReceiver } from '../replication/replica-receiver.js';
 import { copyShard } from '../shard-copy.js';
 import { readJsonObject } from './request-body.js';
@@ -89,6 +91,23 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       case 'POST /internal/replicate': {
         const entry = await readBody(request, replicateRequestSchema);
         sendJson(response, 200, await options.replicas.apply(entry));
+        return true;
+      }
+      case 'GET /internal/shards/log': {
+        sendJson(response, 200, await logAfter(options.positions, url.searchParams));
+        return true;
+      }
+      case 'POST /internal/shards/catch-up': {
+        const request_ = await readBody(request, catchUpRequestSchema);
+        const done = await catchUp({
+          store,
+          positions: options.positions,
+          shardId: request_.shardId,
+          sourceUrl: request_.sourceUrl,
+          token: options.token,
+          peers: options.peers,
+        });
+        sendJson(response, 200, done);
         return true;
       }
       case 'GET /internal/shards/status': {

@@ -1,9 +1,26 @@
 /**
  * Where a replica's copy of a shard stands in the shard's log: the sequence number of the
- * last entry applied and the epoch it was written in. Kept in the store's metadata and
- * written in the same batch as the entry itself, so a crash never leaves them apart.
+ * last entry applied and the epoch it was written in, and the last entries themselves (a
+ * bounded tail), so a replica that was away briefly can catch up from them instead of
+ * copying the whole shard. Kept in the store's metadata and written in the same batch as
+ * the entry itself, so a crash never leaves them apart.
  */
+import type { ReplicatedEntity } from '@isx/core';
 import type { EntityStore, StoreOp } from '../entity-store.js';
+
+/** How many entries of each shard's log a replica keeps for catch-up. */
+export const LOG_TAIL = 2_000;
+
+/** One kept entry of a shard's log. */
+export interface LogEntry {
+  readonly seq: number;
+  readonly epoch: number;
+  readonly entities: readonly ReplicatedEntity[];
+}
+
+function entryName(shardId: string, seq: number): string {
+  return `log-entry/${shardId}/${String(seq).padStart(12, '0')}`;
+}
 
 export interface LogPosition {
   readonly seq: number;
@@ -36,6 +53,30 @@ export class LogPositions {
   /** The op that records `position`; the caller writes it with the entry. */
   op(shardId: string, position: LogPosition): StoreOp {
     return { kind: 'put-meta', name: metaName(shardId), value: position };
+  }
+
+  /** The ops that keep `entry` in the tail of the log and drop the one that falls out of it. */
+  entryOps(shardId: string, entry: LogEntry): StoreOp[] {
+    const ops: StoreOp[] = [{ kind: 'put-meta', name: entryName(shardId, entry.seq), value: entry }];
+    if (entry.seq > LOG_TAIL) ops.push({ kind: 'del-meta', name: entryName(shardId, entry.seq - LOG_TAIL) });
+    return ops;
+  }
+
+  /** The kept entries after `seq`, in order; `undefined` if entry `seq` (of `epoch`) is not kept. */
+  async entriesAfter(shardId: string, seq: number, epoch: number): Promise<LogEntry[] | undefined> {
+    const from = entryName(shardId, seq);
+    const entries: LogEntry[] = [];
+    let first = true;
+    for await (const [, value] of this.#store.metaRange(from, `log-entry/${shardId}/~`)) {
+      const entry = value as LogEntry;
+      if (first) {
+        if (entry.seq !== seq || entry.epoch !== epoch) return undefined;
+        first = false;
+        continue;
+      }
+      entries.push(entry);
+    }
+    return first ? undefined : entries;
   }
 
   /** Records that the batch holding {@link op} was written. */

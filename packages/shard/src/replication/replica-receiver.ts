@@ -62,7 +62,11 @@ export class ReplicaReceiver {
       key: e.key,
       value: e.value,
     }));
-    await store.write([...ops, positions.op(request.shardId, position)]);
+    await store.write([
+      ...ops,
+      positions.op(request.shardId, position),
+      ...positions.entryOps(request.shardId, { ...position, entities: request.entities }),
+    ]);
     positions.written(request.shardId, position);
     return { seq: request.seq };
   }

@@ -120,7 +120,11 @@ export class ReplicatedCommitter implements ShardCommitter {
       throw uncertain(shardId, 'a backup holds a newer epoch: this node is no longer the primary');
     }
     try {
-      await store.write([...ops, positions.op(shardId, position)]);
+      await store.write([
+        ...ops,
+        positions.op(shardId, position),
+        ...positions.entryOps(shardId, { ...position, entities: request.entities }),
+      ]);
     } catch (error) {
       this.#broken.add(shardId);
       throw uncertain(shardId, `the primary could not write it (${describe(error)})`);
