@@ -13,7 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShardMap } from '@isx/core';
-import { fetchClusterView } from '@isx/lab';
+import { fetchClusterView, leastCopies } from '@isx/lab';
 import { z } from 'zod';
 import type { BenchResult } from './support/bench-result.js';
 import { preparedCampaigns } from './support/campaign-payload.js';
@@ -86,10 +86,7 @@ async function fullyReplicated(routerUrl: string, timeoutMs: number): Promise<vo
   while (performance.now() < deadline) {
     const view = await fetchClusterView(routerUrl);
     const alive = view.nodes.filter((n) => n.status === 'alive').length === view.nodes.length;
-    const copies = Object.values(view.types).every((t) =>
-      t.shards.every((s) => (s.backups ?? []).length >= 2),
-    );
-    if (alive && copies) return;
+    if (alive && leastCopies(view) >= 3) return;
     await sleep(100);
   }
   throw new Error('the cluster did not get back to three copies within 30 s');

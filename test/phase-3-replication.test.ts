@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExperimentSpec, ShardMap, type ExperimentSpecInput } from '@isx/core';
-import { fetchClusterView, LocalCluster, runExperiment, type ExperimentReport } from '@isx/lab';
+import { fetchClusterView, leastCopies, LocalCluster, runExperiment, type ExperimentReport } from '@isx/lab';
 
 async function run(
   spec: Omit<ExperimentSpecInput, 'description' | 'seed'>,
@@ -120,8 +120,7 @@ describe('reads from replicas (phase 3)', function () {
     });
     for (let i = 0; i < 100; i += 1) {
       const view = await fetchClusterView(cluster.routerUrl);
-      if (Object.values(view.types).every((t) => t.shards.every((s) => (s.backups ?? []).length === 2)))
-        return;
+      if (leastCopies(view) === 3) return;
       await sleep(100);
     }
     throw new Error('the shards did not get three copies');
@@ -181,7 +180,7 @@ describe('reads from replicas (phase 3)', function () {
     await cluster.node(backup).start();
     for (let i = 0; i < 100; i += 1) {
       const now = await fetchClusterView(cluster.routerUrl);
-      if (Object.values(now.types).every((t) => t.shards.every((s) => (s.backups ?? []).length === 2))) break;
+      if (leastCopies(now) === 3) break;
       await sleep(100);
     }
     const routerLog = await readFile(join(dir, 'logs', 'router.log'), 'utf8');

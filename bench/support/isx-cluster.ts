@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShardMap, type ClusterView } from '@isx/core';
-import { fetchClusterView, LocalCluster } from '@isx/lab';
+import { fetchClusterView, leastCopies, LocalCluster } from '@isx/lab';
 import { onInterrupt } from './interrupt.js';
 
 export interface BenchCluster {
@@ -84,11 +84,8 @@ async function settledView(
     const counts = alive.map((n) => n.shards);
     const moving = (view.moves ?? []).length;
     last = `${alive.length}/${nodes} nodes alive, ${moving} moves running, shards per node ${counts.join('/')}`;
-    const replicated = Object.values(view.types).every((t) =>
-      t.shards.every((s) => 1 + (s.backups?.length ?? 0) >= copies),
-    );
     // Replicated shards are not balanced yet (issue 6): settled means every shard has its copies.
-    const even = copies > 1 ? replicated : Math.max(...counts) - Math.min(...counts) <= 1;
+    const even = copies > 1 ? leastCopies(view) >= copies : Math.max(...counts) - Math.min(...counts) <= 1;
     if (alive.length === nodes && moving === 0 && even) {
       return view;
     }

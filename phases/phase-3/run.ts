@@ -15,6 +15,7 @@ import {
   DurabilityChecker,
   fetchClusterView,
   HistoryWriter,
+  leastCopies,
   LinearizabilityChecker,
   LocalCluster,
   Narrator,
@@ -44,10 +45,7 @@ async function fullyReplicated(
   const started = performance.now();
   for (let i = 0; i < 300; i += 1) {
     const view = await fetchClusterView(routerUrl);
-    const least = Math.min(
-      ...Object.values(view.types).flatMap((t) => t.shards.map((s) => 1 + (s.backups?.length ?? 0))),
-    );
-    if (least >= copies) return { view, ms: performance.now() - started };
+    if (leastCopies(view) >= copies) return { view, ms: performance.now() - started };
     await sleep(100);
   }
   throw new Error(`the shards did not reach ${copies} copies within 30 s`);

@@ -16,21 +16,13 @@ import {
   ROUTER,
   routerServesMaps,
   type RequestLog,
+  rejection,
 } from './support/fake-cluster.js';
 
 interface Campaign {
   name: string;
   status?: string;
   budgetCents?: number;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  expect.fail('expected the call to fail');
 }
 
 describe('client: entity operations', () => {

@@ -16,19 +16,11 @@ import {
   ROUTER,
   routerServesMaps,
   type RequestLog,
+  rejection,
 } from './support/fake-cluster.js';
 
 const pendingOn = (host: string) => nock.pendingMocks().filter((mock) => mock.includes(host));
 const STACK = /\n\s+at |node:internal|\.(?:ts|js):\d+:\d+/;
-
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  expect.fail('expected the call to fail');
-}
 
 describe('client: errors', () => {
   isolateNetwork();

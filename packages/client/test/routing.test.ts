@@ -18,6 +18,7 @@ import {
   ROUTER,
   routerServesMaps,
   type RequestLog,
+  rejection,
 } from './support/fake-cluster.js';
 
 const record = (key: string, version = 1) => ({ key, version, data: { name: key } });
@@ -28,15 +29,6 @@ const wrongShard = (mapVersion: number) =>
     ownerUrl: NODE_2,
     mapVersion,
   });
-
-async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Record<string, unknown>;
-  }
-  expect.fail('expected the call to fail');
-}
 
 describe('client: routing with the shard map cache', () => {
   isolateNetwork();

@@ -32,6 +32,7 @@ export type { Anomaly, Checker, CheckerContext, CheckerResult, FaultWindow } fro
 export { DurabilityChecker } from './checkers/durability.js';
 export { LinearizabilityChecker } from './checkers/linearizability.js';
 export { fetchClusterView, nodesTable, shardsTable } from './cluster-tables.js';
+export { leastCopies } from './experiment/cluster-probe.js';
 export { experimentCommand } from './experiment/experiment-command.js';
 export { runExperiment } from './experiment/experiment-runner.js';
 export type { RunExperimentOptions } from './experiment/experiment-runner.js';

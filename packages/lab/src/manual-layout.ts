@@ -6,6 +6,7 @@
  * The result is an ordinary cluster configuration, checked like any other.
  */
 import { parseClusterConfig, type ClusterConfig, type KeyRange, type PartitionerName } from '@isx/core';
+import { hashRanges } from '@isx/router';
 
 export interface ManualLayoutOptions {
   readonly type: string;
@@ -45,17 +46,6 @@ export function manualLayout(options: ManualLayoutOptions): ClusterConfig {
 function lexicalRanges(count: number): KeyRange[] {
   const starts = Array.from({ length: count }, (_, i) => LETTERS[Math.floor((LETTERS.length * i) / count)]!);
   return starts.map((start, i) => ({ start, end: starts[i + 1] ?? AFTER_Z }));
-}
-
-function hashRanges(count: number): KeyRange[] {
-  const bound = (i: number): string =>
-    Math.floor((0x1_0000_0000 * i) / count)
-      .toString(16)
-      .padStart(8, '0');
-  return Array.from({ length: count }, (_, i) => ({
-    start: i === 0 ? '' : bound(i),
-    end: i === count - 1 ? null : bound(i + 1),
-  }));
 }
 
 function shardSuffix(partitioner: PartitionerName, range: KeyRange, index: number): string {

@@ -8,6 +8,7 @@
  * Every answer is written to a shared log, so a test can assert the exact requests made.
  * Time is a fake clock whose `sleep` advances it without waiting.
  */
+import { expect } from 'chai';
 import { createServer } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -134,4 +135,14 @@ export function isolateNetwork(): void {
     nock.cleanAll();
     nock.enableNetConnect();
   });
+}
+
+/** Awaits a call that must fail and returns what it failed with; fails the test if it succeeded. */
+export async function rejection(promise: Promise<unknown>): Promise<Record<string, unknown>> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Record<string, unknown>;
+  }
+  expect.fail('expected the call to fail');
 }

@@ -5,7 +5,8 @@
  * long re-replication took. It only reads `GET /cluster`; it never steers.
  */
 import type { HistoryWriter } from '../history/history-file.js';
-import { readClusterView } from './cluster-probe.js';
+import { fetchClusterView } from '../cluster-tables.js';
+import { leastCopies } from './cluster-probe.js';
 
 export class ReplicationMonitor {
   readonly #routerUrl: string;
@@ -36,11 +37,7 @@ export class ReplicationMonitor {
     if (this.#polling) return;
     this.#polling = true;
     try {
-      const view = await readClusterView(this.#routerUrl);
-      const copies = Object.values(view.types).flatMap((layout) =>
-        layout.shards.map((shard) => 1 + (shard.backups?.length ?? 0)),
-      );
-      const least = Math.min(this.#factor, ...copies);
+      const least = Math.min(this.#factor, leastCopies(await fetchClusterView(this.#routerUrl)));
       if (least < this.#factor && !this.#under) {
         this.#under = true;
         this.#record('start', `a shard is down to ${least} of ${this.#factor} copies`);

@@ -23,8 +23,8 @@ import type { Logger } from 'pino';
 import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
+import { GroupCommit } from '../internal/group-commit.js';
 import { postJson } from '../internal/peer-http.js';
-import { CommitQueue } from './commit-queue.js';
 import type { LogPositions } from './log-position.js';
 import type { ShardCommitter } from './shard-committer.js';
 
@@ -51,7 +51,8 @@ export interface ReplicatedCommitterOptions {
 
 export class ReplicatedCommitter implements ShardCommitter {
   readonly #options: ReplicatedCommitterOptions;
-  readonly #queues = new Map<string, CommitQueue>();
+  /** One group commit per shard: one entry in flight, concurrent writes joining the next. */
+  readonly #queues = new Map<string, GroupCommit<StoreOp>>();
   /** Shards whose last entry went out but could not be written here; they take no more writes. */
   readonly #broken = new Set<string>();
   readonly #leaseMs: number;
@@ -89,10 +90,10 @@ export class ReplicatedCommitter implements ShardCommitter {
     }
     let queue = this.#queues.get(shardId);
     if (!queue) {
-      queue = new CommitQueue((batch) => this.#commitEntry(shardId, batch));
+      queue = new GroupCommit<StoreOp>((batch) => this.#commitEntry(shardId, batch));
       this.#queues.set(shardId, queue);
     }
-    return queue.submit(ops);
+    return queue.write(ops);
   }
 
   /**

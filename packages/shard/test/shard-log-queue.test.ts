@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { StoreOp } from '../src/entity-store.js';
-import { CommitQueue } from '../src/replication/commit-queue.js';
+import { GroupCommit } from '../src/internal/group-commit.js';
 
 /** An entry committer that records each entry and settles it only when the test says so. */
 class FakeEntries {
@@ -66,11 +66,11 @@ function watch(promise: Promise<void>): { state: 'pending' | 'resolved' | 'rejec
   return seen;
 }
 
-describe('the commit queue (group commit of a shard log)', function () {
+describe('group commit as the queue of a shard log (one entry in flight)', function () {
   it('commits a lone submit as its own entry and resolves once that entry is done', async function () {
     const fake = new FakeEntries();
-    const queue = new CommitQueue(fake.commit);
-    const done = watch(queue.submit([op('a')]));
+    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const done = watch(queue.write([op('a')]));
     await ticks();
     expect(fake.entries).to.deep.equal([['a']]);
     expect(done.state).to.equal('pending');
@@ -81,13 +81,13 @@ describe('the commit queue (group commit of a shard log)', function () {
 
   it('puts the submits that arrive while an entry is in flight together into the next entry, in order', async function () {
     const fake = new FakeEntries();
-    const queue = new CommitQueue(fake.commit);
-    const first = watch(queue.submit([op('a')]));
+    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const first = watch(queue.write([op('a')]));
     await ticks();
     const waiting = [
-      watch(queue.submit([op('b'), op('c')])),
-      watch(queue.submit([op('d')])),
-      watch(queue.submit([op('e')])),
+      watch(queue.write([op('b'), op('c')])),
+      watch(queue.write([op('d')])),
+      watch(queue.write([op('e')])),
     ];
     await ticks();
     expect(fake.entries).to.deep.equal([['a']]);
@@ -103,10 +103,10 @@ describe('the commit queue (group commit of a shard log)', function () {
 
   it('never has more than one entry in flight, however many submits arrive', async function () {
     const fake = new FakeEntries();
-    const queue = new CommitQueue(fake.commit);
+    const queue = new GroupCommit<StoreOp>(fake.commit);
     const all: Array<Promise<void>> = [];
     for (let round = 0; round < 5; round += 1) {
-      for (let i = 0; i < 4; i += 1) all.push(queue.submit([op(`r${round}-${i}`)]));
+      for (let i = 0; i < 4; i += 1) all.push(queue.write([op(`r${round}-${i}`)]));
       await ticks();
       expect(fake.pending).to.equal(1);
       fake.resolveNext();
@@ -124,13 +124,13 @@ describe('the commit queue (group commit of a shard log)', function () {
 
   it('rejects exactly the submitters of a failing entry, with its error, and runs the later entries', async function () {
     const fake = new FakeEntries();
-    const queue = new CommitQueue(fake.commit);
-    const first = watch(queue.submit([op('a')]));
+    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const first = watch(queue.write([op('a')]));
     await ticks();
-    const failing = [watch(queue.submit([op('b')])), watch(queue.submit([op('c')]))];
+    const failing = [watch(queue.write([op('b')])), watch(queue.write([op('c')]))];
     fake.resolveNext();
     await ticks();
-    const later = watch(queue.submit([op('d')]));
+    const later = watch(queue.write([op('d')]));
     await ticks();
     expect(fake.entries).to.deep.equal([['a'], ['b', 'c']]);
     const boom = new Error('the backups did not take it');
@@ -148,29 +148,29 @@ describe('the commit queue (group commit of a shard log)', function () {
 
   it('rejects the submitters when the entry committer throws before its first await, and goes on', async function () {
     let calls = 0;
-    const queue = new CommitQueue((ops) => {
+    const queue = new GroupCommit<StoreOp>((ops) => {
       calls += 1;
       if (calls === 1) throw new Error('synchronous failure');
       return Promise.resolve(void ops);
     });
-    const error = await queue.submit([op('a')]).then(
+    const error = await queue.write([op('a')]).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect((error as Error).message).to.equal('synchronous failure');
-    await queue.submit([op('b')]);
+    await queue.write([op('b')]);
     expect(calls).to.equal(2);
   });
 
   it('starts a fresh entry for a submit after the queue went idle', async function () {
     const fake = new FakeEntries();
-    const queue = new CommitQueue(fake.commit);
-    const first = queue.submit([op('a')]);
+    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const first = queue.write([op('a')]);
     await ticks();
     fake.resolveNext();
     await first;
     await ticks();
-    const second = queue.submit([op('b')]);
+    const second = queue.write([op('b')]);
     await ticks();
     expect(fake.entries).to.deep.equal([['a'], ['b']]);
     fake.resolveNext();
