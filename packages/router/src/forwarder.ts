@@ -1,20 +1,23 @@
 /**
  * The forwarding path: one keyed request, sent to the node that owns the key.
  *
- * It never parses a body (DESIGN §9): the answer streams back through a pooled keep-alive
- * agent. What it must get right is the meaning of each failure, because a
- * caller decides on it whether to retry:
+ * It never parses a body (DESIGN §9). Requests go out on undici's pooled keep-alive client,
+ * which costs about half the CPU per request of `node:http`'s (see `docs/benchmarks.md`); the
+ * router spends most of its time here. What it must get right is the meaning of each failure,
+ * because a caller decides on it whether to retry:
  * - refused, unreachable, or no connection within the timeout: nothing was sent → 503 `NODE_UNAVAILABLE`;
  * - reset or lost after the request went out: unknown outcome → 502 `NODE_CONNECTION_LOST`;
  * - no answer within the timeout: unknown outcome → 504 `NODE_TIMEOUT`;
  * - a 5xx without our error envelope → 502 `NODE_ERROR`, never the node's raw body.
- * A request is resent only when the node provably did not take it (a read on a reused keep-alive
- * socket the node had closed, or an answer of `421 WRONG_SHARD`, `503 SHARD_MOVING` or `503 MAP_NOT_READY`,
- * which a node gives before applying anything). Request bodies are buffered (at most 1 MiB,
- * never parsed) so that such a resend is possible.
+ * A request is resent only when the node provably did not take it, or when taking it twice does
+ * no harm: a read whose connection dropped is sent once more, and an answer of `421 WRONG_SHARD`,
+ * `503 SHARD_MOVING` or another code a node gives before applying anything is handed back to be
+ * retried. Request bodies are buffered (at most 1 MiB, never parsed) so that such a resend is
+ * possible, and answers are relayed in one write once the node has sent them whole.
  */
-import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBodySchema, IsxError, RetryableError, type ErrorBody } from '@isx/core';
+import { Agent, type Dispatcher } from 'undici';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -27,8 +30,10 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'host',
 ]);
+/** Request headers the router leaves out: hop by hop, plus what undici sets from the buffered body. */
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'expect', 'content-length']);
 const MAX_ERROR_BODY = 64 * 1024;
-/** Socket errors raised before a connection exists. */
+/** Errors raised before a connection exists: the request was never sent. */
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
   'EHOSTUNREACH',
@@ -36,7 +41,10 @@ const NOT_SENT_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
+/** Errors of a connection that existed and broke: the request may have gone out. */
+const CONNECTION_LOST_CODES = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE', 'UND_ERR_CLOSED']);
 
 /** Where to send one request, and what to name the target in errors. */
 export interface ForwardTarget {
@@ -71,146 +79,176 @@ const RETRY_CODES = new Set([
 ]);
 
 export interface ForwarderOptions {
-  /** How long the node may take to start answering (default 10 s). */
+  /** How long the node may take to accept a connection, and then to answer (default 10 s). */
   timeoutMs?: number;
-  /** Sockets per node (default 256). */
+  /** Connections per node (default 256). */
   maxSocketsPerNode?: number;
   /**
    * Hold and resend a request whose node cannot be reached (nothing was sent), instead of
    * answering 503 at once: with replicas, a failover is about to give the shard a new primary.
    */
   holdWhileUnreachable?: boolean;
+  /**
+   * What carries requests to the nodes (default: an undici `Agent` with the timeouts above;
+   * a dispatcher given here brings its own timeouts). Unit tests pass undici's `MockAgent`
+   * to act out a node's answers.
+   */
+  dispatcher?: Dispatcher;
 }
 
 export class Forwarder {
-  readonly #agent: Agent;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
   readonly #timeoutMs: number;
   readonly #holdWhileUnreachable: boolean;
 
   constructor(options: ForwarderOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#holdWhileUnreachable = options.holdWhileUnreachable ?? false;
-    this.#agent = new Agent({
-      keepAlive: true,
-      maxSockets: options.maxSocketsPerNode ?? 256,
-      scheduling: 'lifo',
-    });
+    this.#ownsDispatcher = options.dispatcher === undefined;
+    this.#dispatcher =
+      options.dispatcher ??
+      new Agent({
+        connections: options.maxSocketsPerNode ?? 256,
+        connectTimeout: this.#timeoutMs,
+        headersTimeout: this.#timeoutMs,
+        bodyTimeout: this.#timeoutMs,
+      });
   }
 
   /**
-   * Sends one attempt to the target and streams the answer back to `response`, unless the
-   * answer is a retryable "not here yet" and `outgoing.retryable` allows handing it back.
-   * Failures are answered, not thrown.
+   * Sends the request to the target and relays the answer to `response`, unless the answer is
+   * a retryable "not here yet" and `outgoing.retryable` allows handing it back. Failures are
+   * answered, not thrown.
    */
-  forward(
+  async forward(
     response: ServerResponse,
     target: ForwardTarget,
     outgoing: OutgoingRequest,
   ): Promise<ForwardOutcome> {
-    return new Promise<ForwardOutcome>((resolve) => {
-      const attempt = (retryOnReset: boolean): void => {
-        const upstream = httpRequest(`${target.nodeUrl}${outgoing.path}`, {
+    const safe = outgoing.method === 'GET' || outgoing.method === 'HEAD';
+    for (let resendOnLoss = safe; ; resendOnLoss = false) {
+      let answer: Dispatcher.ResponseData;
+      try {
+        answer = await this.#dispatcher.request({
+          origin: target.nodeUrl,
+          path: outgoing.path,
           method: outgoing.method,
-          headers: outgoing.body
-            ? { ...outgoing.headers, 'content-length': String(outgoing.body.length) }
-            : outgoing.headers,
-          agent: this.#agent,
+          headers: outgoing.headers,
+          body: outgoing.body ?? null,
         });
-        let answered = false;
-        // Until the socket connects nothing was sent, so a failure then is "not applied". The
-        // socket's idle timeout starts only once it connects; this timer bounds the connect.
-        let connected = false;
-        const connectTimer = setTimeout(() => {
-          if (!connected) upstream.destroy(notConnected(target, this.#timeoutMs));
-        }, this.#timeoutMs);
-        upstream.on('socket', (socket) => {
-          if (!socket.connecting) connected = true;
-          else socket.once('connect', () => (connected = true));
-        });
-        upstream.once('close', () => clearTimeout(connectTimer));
-        upstream.setTimeout(this.#timeoutMs, () => {
-          upstream.destroy(
-            new IsxError(
-              'NODE_TIMEOUT',
-              `Node ${target.nodeId} did not answer within ${this.#timeoutMs} ms; the request may or may not have been applied.`,
-              {
-                details: { node: target.nodeId, shard: target.shardId },
-              },
-            ),
-          );
-        });
-        upstream.on('response', (answer) => {
-          answered = true;
-          relayAnswer(answer, response, target, outgoing).then(resolve, () => resolve({ kind: 'answered' }));
-        });
-        upstream.on('error', (error: NodeJS.ErrnoException) => {
-          if (answered) {
-            response.destroy();
-            return resolve({ kind: 'answered' });
-          }
-          // A reset on a reused keep-alive socket is usually the node having closed it idle, but
-          // a node killed mid-write resets too: only reads may be sent again on that guess.
-          const reusedReset = upstream.reusedSocket && error.code === 'ECONNRESET';
-          const safe = outgoing.method === 'GET' || outgoing.method === 'HEAD';
-          if (retryOnReset && reusedReset && safe) return attempt(false);
-          const failure = failureFor(error, target, connected);
-          if (outgoing.retryable && this.#holdWhileUnreachable && failure.code === 'NODE_UNAVAILABLE') {
-            return resolve({ kind: 'retry', code: failure.code, retryAfterMs: 100 });
-          }
-          sendEnvelope(response, failure, false);
-          resolve({ kind: 'answered' });
-        });
-        response.on('close', () => {
-          if (!response.writableFinished) upstream.destroy();
-        });
-        upstream.end(outgoing.body);
-      };
-      attempt(true);
-    });
+      } catch (error) {
+        const failure = this.#failureFor(error as NodeJS.ErrnoException, target);
+        // A read whose connection broke is harmless to send again, once: the connection was
+        // most likely a pooled one the node had just closed.
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (resendOnLoss && CONNECTION_LOST_CODES.has(code)) continue;
+        if (outgoing.retryable && this.#holdWhileUnreachable && failure.code === 'NODE_UNAVAILABLE') {
+          return { kind: 'retry', code: failure.code, retryAfterMs: 100 };
+        }
+        sendEnvelope(response, failure, false);
+        return { kind: 'answered' };
+      }
+      return relayAnswer(answer, response, target, outgoing);
+    }
   }
 
   /** Closes pooled connections. */
   close(): void {
-    this.#agent.destroy();
+    if (this.#ownsDispatcher) void this.#dispatcher.destroy().catch(() => {});
+  }
+
+  #failureFor(error: NodeJS.ErrnoException, target: ForwardTarget): IsxError {
+    if (error instanceof IsxError) return error;
+    const code = error.code ?? '';
+    const details = {
+      node: target.nodeId,
+      nodeUrl: target.nodeUrl,
+      shard: target.shardId,
+      cause: code === '' ? 'unknown' : code,
+    };
+    if (code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return new RetryableError(
+        'NODE_UNAVAILABLE',
+        `Node ${target.nodeId} (${target.nodeUrl}) did not accept a connection within ${this.#timeoutMs} ms; nothing was sent.`,
+        {
+          details: { node: target.nodeId, nodeUrl: target.nodeUrl, shard: target.shardId },
+          retryAfterMs: 500,
+        },
+      );
+    }
+    // TCP refuses a SYN with ECONNREFUSED, so these happen only while connecting: the request
+    // was never sent. A reset is different: the connection existed and the request may have gone out.
+    if (NOT_SENT_CODES.has(code)) {
+      return new RetryableError(
+        'NODE_UNAVAILABLE',
+        `Node ${target.nodeId} (${target.nodeUrl}), which owns shard ${target.shardId}, is not reachable.`,
+        { details, retryAfterMs: 500 },
+      );
+    }
+    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+      return new IsxError(
+        'NODE_TIMEOUT',
+        `Node ${target.nodeId} did not answer within ${this.#timeoutMs} ms; the request may or may not have been applied.`,
+        { details: { node: target.nodeId, shard: target.shardId } },
+      );
+    }
+    if (!CONNECTION_LOST_CODES.has(code)) {
+      // Anything else is unexpected; the outcome is unknown, so it is reported as a lost connection.
+      details.cause = code === '' ? error.message.slice(0, 200) : code;
+    }
+    return new IsxError(
+      'NODE_CONNECTION_LOST',
+      `The connection to node ${target.nodeId} was lost before it answered; the request may or may not have been applied.`,
+      { details },
+    );
   }
 }
 
 export function forwardHeaders(request: IncomingMessage): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
   }
   headers['x-forwarded-for'] = request.socket.remoteAddress ?? '';
   return headers;
 }
 
 async function relayAnswer(
-  answer: IncomingMessage,
+  answer: Dispatcher.ResponseData,
   response: ServerResponse,
   target: ForwardTarget,
   outgoing: OutgoingRequest,
 ): Promise<ForwardOutcome> {
-  const status = answer.statusCode ?? 502;
+  const status = answer.statusCode;
   const headers: Record<string, string | string[]> = { 'x-isx-shard': target.shardId };
   for (const [name, value] of Object.entries(answer.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
   }
-  if (status < 300 && outgoing.success) {
-    response.writeHead(outgoing.success.status, { ...headers, ...outgoing.success.headers });
-    answer.pipe(response);
-    await new Promise<void>((done) => response.on('close', done));
-    return { kind: 'answered' };
-  }
   if (status !== 421 && status < 500) {
-    response.writeHead(status, headers);
-    answer.pipe(response);
-    await new Promise<void>((done) => response.on('close', done));
+    let body: Buffer;
+    try {
+      body = Buffer.from(await answer.body.arrayBuffer());
+    } catch {
+      // The node's connection broke or stalled mid-answer: the caller cannot tell what it got.
+      response.destroy();
+      return { kind: 'answered' };
+    }
+    // A HEAD, 204 or 304 has no body here whatever its headers say; anything else is sent whole.
+    const bodiless = outgoing.method === 'HEAD' || status === 204 || status === 304;
+    if (!bodiless) headers['content-length'] = String(body.length);
+    if (status < 300 && outgoing.success) {
+      response.writeHead(outgoing.success.status, { ...headers, ...outgoing.success.headers });
+    } else {
+      response.writeHead(status, headers);
+    }
+    response.end(bodiless ? undefined : body);
     return { kind: 'answered' };
   }
-  const envelope = tryEnvelope(await readCapped(answer, MAX_ERROR_BODY));
+  const envelope = tryEnvelope(await readCapped(answer.body, MAX_ERROR_BODY));
   if (envelope !== undefined) {
     if (outgoing.retryable && RETRY_CODES.has(envelope.error.code)) {
-      const retryAfterMs = Number(answer.headers['retry-after'] ?? 0) * 1000;
+      const retryAfterMs = (Number(answer.headers['retry-after']) || 0) * 1000;
       return { kind: 'retry', code: envelope.error.code, retryAfterMs };
     }
     const payload = JSON.stringify(envelope);
@@ -232,43 +270,6 @@ async function relayAnswer(
   return { kind: 'answered' };
 }
 
-function notConnected(target: ForwardTarget, timeoutMs: number): IsxError {
-  return new RetryableError(
-    'NODE_UNAVAILABLE',
-    `Node ${target.nodeId} (${target.nodeUrl}) did not accept a connection within ${timeoutMs} ms; nothing was sent.`,
-    { details: { node: target.nodeId, nodeUrl: target.nodeUrl, shard: target.shardId }, retryAfterMs: 500 },
-  );
-}
-
-function failureFor(error: NodeJS.ErrnoException, target: ForwardTarget, connected: boolean): IsxError {
-  if (error instanceof IsxError) return error;
-  const details = {
-    node: target.nodeId,
-    nodeUrl: target.nodeUrl,
-    shard: target.shardId,
-    cause: error.code ?? 'unknown',
-  };
-  // These errors happen only while connecting, so the request was never sent; a connect that
-  // timed out is the same. A reset is different: TCP refuses a SYN with ECONNREFUSED, so a
-  // reset means the connection existed and the request may have gone out.
-  const code = error.code ?? '';
-  if (NOT_SENT_CODES.has(code) || (!connected && code === 'ETIMEDOUT')) {
-    return new RetryableError(
-      'NODE_UNAVAILABLE',
-      `Node ${target.nodeId} (${target.nodeUrl}), which owns shard ${target.shardId}, is not reachable.`,
-      {
-        details,
-        retryAfterMs: 500,
-      },
-    );
-  }
-  return new IsxError(
-    'NODE_CONNECTION_LOST',
-    `The connection to node ${target.nodeId} was lost before it answered; the request may or may not have been applied.`,
-    { details },
-  );
-}
-
 /** Sends an error envelope; closes the connection if the client's body was not read. */
 export function sendEnvelope(response: ServerResponse, error: IsxError, closeConnection: boolean): void {
   if (response.headersSent) {
@@ -288,15 +289,19 @@ export function sendEnvelope(response: ServerResponse, error: IsxError, closeCon
   response.end(payload);
 }
 
-async function readCapped(stream: IncomingMessage, limit: number): Promise<string> {
+async function readCapped(
+  stream: AsyncIterable<Buffer> & { destroy(): void },
+  limit: number,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
+    for await (const chunk of stream) {
       size += chunk.length;
       if (size > limit) break;
       chunks.push(chunk);
     }
+    stream.destroy();
   } catch {
     // A body cut short is treated like any body that is not an envelope.
   }

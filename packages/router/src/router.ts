@@ -14,11 +14,14 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isIsxError, IsxError, MAX_BODY_BYTES, parseEntityPath, type ShardMap } from '@isx/core';
 import { pino, type Logger } from 'pino';
+import type { Dispatcher } from 'undici';
 import { createAdminApp } from './admin-app.js';
 import type { ClusterManager } from './cluster-manager.js';
 import { Forwarder, forwardHeaders, sendEnvelope, type OutgoingRequest } from './forwarder.js';
 
 const ADMIN_PREFIXES = ['/cluster', '/healthz', '/metrics', '/dashboard', '/internal'];
+/** Answers for a shard whose primary is changing hands right now. */
+const SHORT_WAIT_CODES: ReadonlySet<string> = new Set(['SHARD_MOVING', 'WRONG_SHARD']);
 
 export interface RouterOptions {
   /** Phase 1: a fixed shard map. */
@@ -33,6 +36,8 @@ export interface RouterOptions {
   /** How long a request may be held while its shard moves (default 10 s). */
   holdMs?: number;
   logger?: Logger;
+  /** What carries requests to the nodes; unit tests pass undici's `MockAgent` (default: the forwarder's own pool). */
+  nodeDispatcher?: Dispatcher;
 }
 
 export interface RunningRouter {
@@ -56,6 +61,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const forwarder = new Forwarder({
     timeoutMs: options.nodeTimeoutMs ?? 10_000,
     holdWhileUnreachable: options.cluster?.manager.replicated ?? false,
+    ...(options.nodeDispatcher === undefined ? {} : { dispatcher: options.nodeDispatcher }),
   });
   const admin = createAdminApp({
     routerId: options.routerId ?? 'router',
@@ -64,6 +70,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     logger,
   });
   const holdMs = options.holdMs ?? 10_000;
+  const replicated = manager?.replicated ?? false;
 
   const handleKeyed = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = parseEntityPath(request.url ?? '/');
@@ -121,7 +128,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         { ...outgoing, retryable: performance.now() < deadline },
       );
       if (outcome.kind === 'answered') return;
-      await sleep(Math.min(250, Math.max(outcome.retryAfterMs, 10 * 2 ** Math.min(attempt, 5))));
+      // A caller that has gone away is not worth holding a request for.
+      if (response.destroyed) return;
+      // With replicas a shard is fenced only for a cutover, and a map is on its way within tens
+      // of milliseconds, so those are retried often; anything else (a failover, a lapsed lease,
+      // a phase-2 move that fences a shard for its whole copy) backs off further.
+      const cap = replicated && SHORT_WAIT_CODES.has(outcome.code) ? 40 : 250;
+      await sleep(Math.min(cap, Math.max(outcome.retryAfterMs, 10 * 2 ** Math.min(attempt, 5))));
     }
   };
 
@@ -159,14 +172,24 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   if (Number(request.headers['content-length'] ?? 0) > MAX_BODY_BYTES) throw tooLarge();
   if (request.method === 'GET' || request.method === 'HEAD') return undefined;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
-  }
-  return chunks.length === 0 ? undefined : Buffer.concat(chunks);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else {
+        request.off('data', onData);
+        reject(tooLarge());
+      }
+    };
+    request.on('data', onData);
+    request.once('error', reject);
+    request.once('end', () => resolve(chunks.length === 0 ? undefined : Buffer.concat(chunks)));
+    request.once('close', () => {
+      if (!request.complete) reject(new IsxError('INVALID_BODY', 'The request ended before its body did.'));
+    });
+  });
 }
 
 function postNeedsDynamicCluster(): IsxError {

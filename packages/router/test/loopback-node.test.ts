@@ -1,12 +1,8 @@
 /**
  * How the router handles a node that times out or drops a pooled connection, with a real
- * `node:http` node on a free loopback port instead of nock.
- *
- * nock cannot act these out: its socket only "connects" when it replies, and Node arms a
- * request's timeout on connect, so a delayed nock reply never trips the router's timeout;
- * and it never hands the router's keep-alive agent a reused socket. Even letting a request
- * pass through, nock's interceptor hides from the agent that a socket was reused, so it is
- * switched off (and back on) around these tests.
+ * `node:http` node on a free loopback port: timeouts, resets and reused connections happen in
+ * undici's socket handling, which only a real server exercises (a `MockAgent` never connects).
+ * nock is switched off around these tests, in case a suite loaded before them turned it on.
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';

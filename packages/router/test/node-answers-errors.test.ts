@@ -1,32 +1,35 @@
 /**
  * How the router answers when a node fails: a 5xx answer, a refused connection or a
- * connection lost mid-request, with nock standing in for node-1.
+ * connection lost mid-request, with undici's MockAgent standing in for node-1 (the router's
+ * client is undici's, which nock cannot see).
  *
  * A keyed request goes through a real router (on 127.0.0.1) to `http://node-1.test:4101`,
- * which only nock answers; `node-2` is a loopback port nothing listens on. Each test checks
+ * which only the test's MockAgent answers; `node-2` is a loopback port nothing listens on, to
+ * which the MockAgent lets the router through so that it is refused for real. Each test checks
  * the status, the envelope, whether the caller is told it may retry, and that nothing of a
  * node's failure text or any stack trace reaches the caller, which must never happen.
  * Timeouts need a real socket and are tested in `loopback-node.test.ts`.
  */
 import { expect } from 'chai';
-import nock from 'nock';
-import { expectEnvelope, expectNoStack, NODE_1, send } from './support/router-fixture.js';
-import { useNockedRouter } from './support/nocked-router.js';
+import { expectEnvelope, expectNoStack, send } from './support/router-fixture.js';
+import { useMockedNodeRouter } from './support/mocked-node-router.js';
 
-/**
- * The error a reset socket raises. It must be an Error: nock 14 hands a plain object to its
- * interceptor, which ignores anything but an Error and leaves the request hanging.
- */
+/** The error a reset socket raises, as undici's client rejects a request with it. */
 function connectionReset(): Error {
   return Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 }
 
 describe('router: relaying what a node answers', () => {
-  const fixture = useNockedRouter();
+  const fixture = useMockedNodeRouter();
 
   describe('a node that does not answer', () => {
     it('answers 502 NODE_CONNECTION_LOST when the node resets the connection of a GET', async () => {
-      const scope = nock(NODE_1).get('/campaign/reset').replyWithError(connectionReset());
+      // A read whose connection is lost is sent once more (see loopback-node.test.ts), so this
+      // node resets every connection it is sent.
+      fixture.node1
+        .intercept({ path: '/campaign/reset', method: 'GET' })
+        .replyWithError(connectionReset())
+        .persist();
 
       const response = await send(fixture.router.url, 'GET', '/campaign/reset');
 
@@ -34,11 +37,11 @@ describe('router: relaying what a node answers', () => {
       expect(error.message).to.contain('node-1');
       expect(error.details).to.include({ node: 'node-1', shard: 'campaign-all', cause: 'ECONNRESET' });
       expect(response.headers['retry-after']).to.equal(undefined);
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('answers 502 NODE_CONNECTION_LOST, not 503, when the node resets the connection of a PUT', async () => {
-      const scope = nock(NODE_1).put('/campaign/reset').replyWithError(connectionReset());
+      fixture.node1.intercept({ path: '/campaign/reset', method: 'PUT' }).replyWithError(connectionReset());
 
       const response = await send(fixture.router.url, 'PUT', '/campaign/reset', {
         headers: { 'content-type': 'application/json' },
@@ -47,7 +50,7 @@ describe('router: relaying what a node answers', () => {
 
       const error = expectEnvelope(response, 502, 'NODE_CONNECTION_LOST');
       expect(error.details).to.include({ node: 'node-1', cause: 'ECONNRESET' });
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('answers 503 NODE_UNAVAILABLE with the node in details and a Retry-After when the connection is refused', async () => {
@@ -122,9 +125,9 @@ describe('router: relaying what a node answers', () => {
 
     for (const failure of failures) {
       it(`answers 502 NODE_ERROR and hides the body when the node answers ${failure.status} with ${failure.what}`, async () => {
-        const scope = nock(NODE_1)
-          .get('/campaign/broken')
-          .reply(failure.status, failure.body, { 'content-type': failure.contentType });
+        fixture.node1
+          .intercept({ path: '/campaign/broken', method: 'GET' })
+          .reply(failure.status, failure.body, { headers: { 'content-type': failure.contentType } });
 
         const response = await send(fixture.router.url, 'GET', '/campaign/broken');
 
@@ -137,26 +140,26 @@ describe('router: relaying what a node answers', () => {
         expect(error.message).to.contain('node-1');
         expect(response.text).not.to.contain(failure.leak);
         expect(response.text).not.to.contain('<html');
-        scope.done();
+        fixture.agent.assertNoPendingInterceptors();
       });
     }
 
     it('answers 502 NODE_ERROR naming the status when the node answers 500 with no body at all', async () => {
-      const scope = nock(NODE_1).get('/campaign/broken').reply(500);
+      fixture.node1.intercept({ path: '/campaign/broken', method: 'GET' }).reply(500);
 
       const response = await send(fixture.router.url, 'GET', '/campaign/broken');
 
       const error = expectEnvelope(response, 502, 'NODE_ERROR');
       expect(error.message).to.contain('500');
       expect(error.details).to.include({ node: 'node-1', nodeStatus: 500 });
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('answers 502 NODE_ERROR without the body when a PUT fails with a stack trace', async () => {
-      const scope = nock(NODE_1)
-        .put('/campaign/broken')
+      fixture.node1
+        .intercept({ path: '/campaign/broken', method: 'PUT' })
         .reply(500, 'Error: secret-put-marker\n    at Object.<anonymous> (/srv/node.js:3:9)', {
-          'content-type': 'text/plain',
+          headers: { 'content-type': 'text/plain' },
         });
 
       const response = await send(fixture.router.url, 'PUT', '/campaign/broken', {
@@ -166,7 +169,7 @@ describe('router: relaying what a node answers', () => {
 
       expectEnvelope(response, 502, 'NODE_ERROR');
       expect(response.text).not.to.contain('secret-put-marker');
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('passes a 503 with a valid error envelope through with status 503 and the node Retry-After', async () => {
@@ -178,9 +181,11 @@ describe('router: relaying what a node answers', () => {
           retryable: true,
         },
       };
-      const scope = nock(NODE_1)
-        .get('/campaign/spring-sale')
-        .reply(503, JSON.stringify(body), { 'content-type': 'application/json', 'retry-after': '2' });
+      fixture.node1
+        .intercept({ path: '/campaign/spring-sale', method: 'GET' })
+        .reply(503, JSON.stringify(body), {
+          headers: { 'content-type': 'application/json', 'retry-after': '2' },
+        });
 
       const response = await send(fixture.router.url, 'GET', '/campaign/spring-sale');
 
@@ -190,24 +195,22 @@ describe('router: relaying what a node answers', () => {
       expect(response.headers['retry-after']).to.equal('2');
       expect(response.headers['x-isx-shard']).to.equal('campaign-all');
       expect(response.headers['content-length']).to.equal(String(Buffer.byteLength(response.text)));
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('keeps a 5xx envelope but drops the properties an envelope does not have, such as a stack', async () => {
-      const scope = nock(NODE_1)
-        .get('/campaign/spring-sale')
-        .reply(
-          500,
-          JSON.stringify({
-            error: {
-              code: 'INTERNAL',
-              message: 'The node failed unexpectedly.',
-              stack: 'Error: secret-stack-marker\n    at f (/srv/node.js:1:1)',
-            },
-            stack: 'Error: secret-stack-marker\n    at g (/srv/node.js:2:2)',
-          }),
-          { 'content-type': 'application/json' },
-        );
+      fixture.node1.intercept({ path: '/campaign/spring-sale', method: 'GET' }).reply(
+        500,
+        JSON.stringify({
+          error: {
+            code: 'INTERNAL',
+            message: 'The node failed unexpectedly.',
+            stack: 'Error: secret-stack-marker\n    at f (/srv/node.js:1:1)',
+          },
+          stack: 'Error: secret-stack-marker\n    at g (/srv/node.js:2:2)',
+        }),
+        { headers: { 'content-type': 'application/json' } },
+      );
 
       const response = await send(fixture.router.url, 'GET', '/campaign/spring-sale');
 
@@ -217,7 +220,7 @@ describe('router: relaying what a node answers', () => {
       });
       expect(response.text).not.to.contain('secret-stack-marker');
       expectNoStack(response);
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
   });
 });

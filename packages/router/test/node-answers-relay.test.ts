@@ -1,34 +1,31 @@
 /**
- * How the router relays a node's answers below 500 (2xx and 4xx), with nock standing in for
- * node-1.
+ * How the router relays a node's answers below 500 (2xx and 4xx), with undici's MockAgent
+ * standing in for node-1 (the router's client is undici's, which nock cannot see).
  *
  * A keyed request goes through a real router (on 127.0.0.1) to `http://node-1.test:4101`,
- * which only nock answers. Each test checks that status, body and node headers come back as
- * the node sent them, that the request and its body reach the node as the caller sent them,
- * and that the router names the shard it chose. Failures and held requests are tested in
+ * which only the test's MockAgent answers. Each test checks that status, body and node headers
+ * come back as the node sent them, that the request and its body reach the node as the caller
+ * sent them, and that the router names the shard it chose. A MockAgent sees a request before
+ * undici frames it, so the body tests, which check the Content-Length the node receives, send
+ * to a real node on loopback instead. Failures and held requests are tested in
  * `node-answers-errors.test.ts` and `node-answers-hold.test.ts`; this file must never need a
  * node that is down.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
-import nock from 'nock';
-import { NODE_1, send } from './support/router-fixture.js';
-import { useNockedRouter } from './support/nocked-router.js';
-
-/** A pattern that matches exactly `text`, so nock compares the raw body and not parsed JSON. */
-function exactly(text: string): RegExp {
-  const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${escaped}$`, 'u');
-}
+import type { RunningRouter } from '@isx/router';
+import { send, startFixtureRouter, startLoopbackNode, type LoopbackNode } from './support/router-fixture.js';
+import { NODE_TIMEOUT_MS, useMockedNodeRouter } from './support/mocked-node-router.js';
 
 describe('router: relaying what a node answers', () => {
-  const fixture = useNockedRouter();
+  const fixture = useMockedNodeRouter();
 
   describe('answers below 500', () => {
     it('streams a 200 through with its body, status and node headers, and names the shard', async () => {
       const entity = { key: 'spring-sale', version: 3, data: { title: 'Spring sale', budget: 1200 } };
-      const scope = nock(NODE_1)
-        .get('/campaign/spring-sale')
-        .reply(200, entity, { 'x-isx-node': 'node-1', etag: '"3"', 'content-type': 'application/json' });
+      fixture.node1.intercept({ path: '/campaign/spring-sale', method: 'GET' }).reply(200, entity, {
+        headers: { 'x-isx-node': 'node-1', etag: '"3"', 'content-type': 'application/json' },
+      });
 
       const response = await send(fixture.router.url, 'GET', '/campaign/spring-sale');
 
@@ -38,25 +35,32 @@ describe('router: relaying what a node answers', () => {
       expect(response.headers.etag).to.equal('"3"');
       expect(response.headers['content-type']).to.equal('application/json');
       expect(response.headers['x-isx-shard']).to.equal('campaign-all');
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('names in x-isx-shard the shard that owns the key, not just any shard of the node', async () => {
-      const scope = nock(NODE_1).get('/contact/bob').reply(200, { key: 'bob', version: 1, data: {} });
+      fixture.node1
+        .intercept({ path: '/contact/bob', method: 'GET' })
+        .reply(200, { key: 'bob', version: 1, data: {} });
 
       const response = await send(fixture.router.url, 'GET', '/contact/bob');
 
       expect(response.status).to.equal(200);
       expect(response.headers['x-isx-shard']).to.equal('contact-a-m');
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('forwards the query string and the caller headers, and adds x-forwarded-for', async () => {
-      const scope = nock(NODE_1)
-        .get('/campaign/spring-sale')
-        .query({ view: 'full' })
-        .matchHeader('x-request-id', 'req-42')
-        .matchHeader('x-forwarded-for', /^(?:::ffff:)?127\.0\.0\.1$/)
+      fixture.node1
+        .intercept({
+          path: '/campaign/spring-sale',
+          method: 'GET',
+          query: { view: 'full' },
+          headers: {
+            'x-request-id': 'req-42',
+            'x-forwarded-for': /^(?:::ffff:)?127\.0\.0\.1$/,
+          },
+        })
         .reply(200, { key: 'spring-sale', version: 1, data: {} });
 
       const response = await send(fixture.router.url, 'GET', '/campaign/spring-sale?view=full', {
@@ -64,16 +68,16 @@ describe('router: relaying what a node answers', () => {
       });
 
       expect(response.status, response.text).to.equal(200);
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('passes a 404 envelope from the node through unchanged', async () => {
       const envelope = JSON.stringify({
         error: { code: 'NOT_FOUND', message: 'There is no campaign "gone".', details: { key: 'gone' } },
       });
-      const scope = nock(NODE_1)
-        .get('/campaign/gone')
-        .reply(404, envelope, { 'content-type': 'application/json; charset=utf-8', 'x-isx-node': 'node-1' });
+      fixture.node1.intercept({ path: '/campaign/gone', method: 'GET' }).reply(404, envelope, {
+        headers: { 'content-type': 'application/json; charset=utf-8', 'x-isx-node': 'node-1' },
+      });
 
       const response = await send(fixture.router.url, 'GET', '/campaign/gone');
 
@@ -81,7 +85,7 @@ describe('router: relaying what a node answers', () => {
       expect(response.text).to.equal(envelope);
       expect(response.headers['x-isx-node']).to.equal('node-1');
       expect(response.headers['x-isx-shard']).to.equal('campaign-all');
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
 
     it('passes a 412 envelope from a conditional PUT through unchanged, with the If-Match the caller sent', async () => {
@@ -92,10 +96,11 @@ describe('router: relaying what a node answers', () => {
           details: { expected: '3', actual: '4' },
         },
       });
-      const scope = nock(NODE_1)
-        .put('/campaign/spring-sale')
-        .matchHeader('if-match', '3')
-        .reply(412, envelope, { 'content-type': 'application/json; charset=utf-8', etag: '"4"' });
+      fixture.node1
+        .intercept({ path: '/campaign/spring-sale', method: 'PUT', headers: { 'if-match': '3' } })
+        .reply(412, envelope, {
+          headers: { 'content-type': 'application/json; charset=utf-8', etag: '"4"' },
+        });
 
       const response = await send(fixture.router.url, 'PUT', '/campaign/spring-sale', {
         headers: { 'content-type': 'application/json', 'if-match': '3' },
@@ -105,52 +110,75 @@ describe('router: relaying what a node answers', () => {
       expect(response.status).to.equal(412);
       expect(response.text).to.equal(envelope);
       expect(response.headers.etag).to.equal('"4"');
-      scope.done();
+      fixture.agent.assertNoPendingInterceptors();
     });
   });
 
   describe('a request body', () => {
+    // The node here is a real one on loopback (node-3, type `ledger`), behind a router of its
+    // own on undici's default pool: a MockAgent cannot see the Content-Length undici sends.
     const body = '{ "title" : "Été ☀️ sale",\n  "budget":1200.50,  "tags":["a" ,"b"] }\n';
+    let node: LoopbackNode | undefined;
+    let router: RunningRouter | undefined;
+    /** The headers and the body of each request the node received, in order. */
+    let received: Array<{ headers: IncomingHttpHeaders; body: string }>;
+
+    /** Starts the node, which answers `{ key, version: 1 }`, and a router in front of it. */
+    async function start(): Promise<RunningRouter> {
+      received = [];
+      node = await startLoopbackNode((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on('data', (chunk: Buffer) => chunks.push(chunk));
+        request.on('end', () => {
+          received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
+          const key = (request.url ?? '').split('/')[2];
+          response.writeHead(200, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ key, version: 1 }));
+        });
+      });
+      router = (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, node3Url: node.url })).router;
+      return router;
+    }
+
+    afterEach(async () => {
+      await router?.close();
+      await node?.close();
+      router = undefined;
+      node = undefined;
+    });
 
     it('reaches the node byte for byte as the caller sent it, with its Content-Type', async () => {
-      let received: string | undefined;
-      const scope = nock(NODE_1)
-        .put('/campaign/summer', exactly(body))
-        .matchHeader('content-type', 'application/json; charset=utf-8')
-        .matchHeader('content-length', String(Buffer.byteLength(body)))
-        .reply(200, { key: 'summer', version: 1 });
-      scope.on('request', (_request, _interceptor, rawBody: string) => (received = rawBody));
+      const url = (await start()).url;
 
-      const response = await send(fixture.router.url, 'PUT', '/campaign/summer', {
+      const response = await send(url, 'PUT', '/ledger/summer', {
         headers: { 'content-type': 'application/json; charset=utf-8' },
         body,
       });
 
       expect(response.status, response.text).to.equal(200);
       expect(response.json).to.deep.equal({ key: 'summer', version: 1 });
-      expect(received).to.equal(body);
-      scope.done();
+      expect(node!.received).to.deep.equal(['PUT /ledger/summer']);
+      expect(received[0]!.headers['content-type']).to.equal('application/json; charset=utf-8');
+      expect(received[0]!.headers['content-length']).to.equal(String(Buffer.byteLength(body)));
+      expect(received[0]!.body).to.equal(body);
     });
 
     it('reaches the node unchanged when the caller sends a large body chunked in several writes', async () => {
       const large = JSON.stringify({ title: 'bulk', notes: 'ä€😀 '.repeat(40_000) });
-      let received: string | undefined;
-      const scope = nock(NODE_1)
-        .put('/campaign/bulk')
-        .matchHeader('content-length', String(Buffer.byteLength(large)))
-        .reply(200, { key: 'bulk', version: 1 });
-      scope.on('request', (_request, _interceptor, rawBody: string) => (received = rawBody));
+      const url = (await start()).url;
 
-      const response = await send(fixture.router.url, 'PUT', '/campaign/bulk', {
+      const response = await send(url, 'PUT', '/ledger/bulk', {
         headers: { 'content-type': 'application/json' },
         body: large,
         chunks: 7,
       });
 
       expect(response.status, response.text).to.equal(200);
-      expect(received).to.have.lengthOf(large.length);
-      expect(received === large, 'the node received the body byte for byte').to.equal(true);
-      scope.done();
+      expect(node!.received).to.deep.equal(['PUT /ledger/bulk']);
+      expect(received[0]!.headers['content-length']).to.equal(String(Buffer.byteLength(large)));
+      const receivedBody = received[0]!.body;
+      expect(receivedBody).to.have.lengthOf(large.length);
+      expect(receivedBody === large, 'the node received the body byte for byte').to.equal(true);
     });
   });
 });

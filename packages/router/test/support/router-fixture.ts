@@ -1,9 +1,11 @@
 /**
- * A real router over a fixed shard map, for unit tests that stand nock in for its nodes.
+ * A real router over a fixed shard map, for unit tests that stand undici's MockAgent in for its
+ * nodes (the router's client is undici's, which nock cannot see).
  *
- * `node-1` lives at a made-up host that only nock answers; `node-2` is a loopback port that
- * nothing listens on, so requests routed there are refused for real. The router itself
- * listens on 127.0.0.1, which is the only host a test lets through to the network.
+ * `node-1` lives at a made-up host that only the test's MockAgent, passed as `nodeDispatcher`,
+ * answers; `node-2` is a loopback port that nothing listens on, so requests routed there are
+ * refused for real. The router itself listens on 127.0.0.1, and loopback is the only host a
+ * test's MockAgent lets through to the network.
  */
 import { once } from 'node:events';
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -12,6 +14,7 @@ import { expect } from 'chai';
 import { parseClusterConfig, ShardMap } from '@isx/core';
 import { startRouter, type RunningRouter } from '@isx/router';
 import { pino } from 'pino';
+import type { Dispatcher } from 'undici';
 
 export const NODE_1 = 'http://node-1.test:4101';
 
@@ -27,6 +30,8 @@ export interface FixtureOptions {
   node3Url?: string;
   /** How long the router holds a request whose shard is moving. */
   holdMs?: number;
+  /** What the router sends node requests through: a test's MockAgent (default: undici's own pool). */
+  nodeDispatcher?: Dispatcher;
 }
 
 /** A loopback port that was free a moment ago and that nothing listens on now. */
@@ -75,6 +80,7 @@ export async function startFixtureRouter(options: FixtureOptions = {}): Promise<
     port: 0,
     nodeTimeoutMs: options.nodeTimeoutMs ?? 200,
     ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs }),
+    ...(options.nodeDispatcher === undefined ? {} : { nodeDispatcher: options.nodeDispatcher }),
     logger: pino({ level: 'silent' }),
   });
   return { router, deadNodeUrl };
@@ -168,8 +174,9 @@ export interface LoopbackNode {
 
 /**
  * A real node on a free loopback port, scripted by `handle` (called with the request's index,
- * from 0). For what nock cannot act out: it never connects its socket until it replies, so
- * a socket timeout is never armed, and it never hands out a reused keep-alive socket.
+ * from 0). For what a MockAgent cannot act out: it answers without a connection, so the
+ * router's timeouts never run and no keep-alive connection is reused or dropped, and it sees a
+ * request before undici frames it, so not the Content-Length the node receives.
  */
 export async function startLoopbackNode(
   handle: (request: IncomingMessage, response: ServerResponse, index: number) => void,
