@@ -28,6 +28,8 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<BenchModule>>> = {
   'replicated-write': () => import('./replicated-write.js'),
   failover: () => import('./failover.js'),
   stability: () => import('./stability.js'),
+  cutover: () => import('./cutover.js'),
+  rebalance: () => import('./rebalance.js'),
 };
 
 async function listBenchmarks(): Promise<string> {

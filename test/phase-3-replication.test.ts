@@ -8,25 +8,17 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseExperimentSpec, ShardMap, type ExperimentSpecInput } from '@isx/core';
-import { fetchClusterView, leastCopies, LocalCluster, runExperiment, type ExperimentReport } from '@isx/lab';
+import { ShardMap, type ExperimentSpecInput } from '@isx/core';
+import { fetchClusterView, leastCopies, LocalCluster, type ExperimentReport } from '@isx/lab';
+import { checkerResult, runShortExperiment } from './support/experiments.js';
 
-async function run(
+function run(
   spec: Omit<ExperimentSpecInput, 'description' | 'seed'>,
 ): Promise<{ report: ExperimentReport; dir: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'isx-phase-3-'));
-  const report = await runExperiment(
-    parseExperimentSpec({ description: 'A phase-3 test.', seed: 7, settle: { quietMs: 500 }, ...spec }),
-    { outDir: dir, log: () => undefined },
-  );
-  return { report, dir };
+  return runShortExperiment('phase-3', 7, spec);
 }
 
-function checker(report: ExperimentReport, name: string) {
-  const found = report.checkers.find((c) => c.checker === name);
-  expect(found, name).to.not.equal(undefined);
-  return found!;
-}
+const checker = checkerResult;
 
 function expectValid(report: ExperimentReport): void {
   for (const result of report.checkers)

@@ -31,6 +31,8 @@ export interface BenchClusterOptions {
   readonly replicationFactor?: number;
   /** How long to wait for the shards to settle (default 30 s). */
   readonly settleTimeoutMs?: number;
+  /** More router flags. */
+  readonly routerArgs?: readonly string[];
 }
 
 /** Starts a dynamic cluster with log level `warn` and waits until it is settled. */
@@ -42,6 +44,7 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
     nodes: options.nodes,
     logLevel: 'warn',
     ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
+    ...(options.routerArgs === undefined ? {} : { routerArgs: options.routerArgs }),
   });
   const dispose = async (removeData: boolean): Promise<void> => {
     forget();

@@ -1,13 +1,16 @@
 /**
- * Phase 3 of the original experiment: three copies of every entity, failover and
- * re-replication.
+ * Phase 3 of the original experiment: three copies of every entity, failover,
+ * re-replication and rebalancing.
  *
  * Four campaign nodes under a router with replication factor 3. A steady write load runs
  * while the node holding the primary of a key is killed with `kill -9`. The router
  * promotes a backup (a new epoch); the demo times the gap until the next successful write
- * to that key, and then the re-replication back to three copies. It ends by checking the
- * whole history with the lab's durability and linearizability checkers. Everything is real:
- * processes, LevelDB on disk, HTTP, SIGKILL. Run it with `npm run phase:3`.
+ * to that key, and then the re-replication back to three copies. The killed node comes back
+ * and a fifth node joins: the router gives them copies and primaries until the nodes hold
+ * equal shares. Then a node is sent SIGTERM: it hands its primaries over, its copies move
+ * away, and it exits once it holds nothing. The demo ends by checking the whole history with
+ * the lab's durability and linearizability checkers. Everything is real: processes, LevelDB
+ * on disk, HTTP, SIGKILL, SIGTERM. Run it with `npm run phase:3`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseExperimentSpec, ShardMap, type ClusterView } from '@isx/core';
@@ -15,10 +18,13 @@ import {
   DurabilityChecker,
   fetchClusterView,
   HistoryWriter,
+  isBalanced,
   leastCopies,
   LinearizabilityChecker,
   LocalCluster,
+  movesTable,
   Narrator,
+  nodesTable,
   OperationClient,
   pairOperations,
   registerCodec,
@@ -29,12 +35,36 @@ import {
 } from '@isx/lab';
 
 const narrator = new Narrator({
-  title: 'Infinite Scale — phase 3: three copies, failover and re-replication',
+  title: 'Infinite Scale — phase 3: three copies, failover, re-replication and rebalancing',
 });
 const KEYS = 8;
 
 function show(view: ClusterView): void {
   for (const line of shardsTable(view).split('\n')) narrator.say(line);
+}
+
+function showNodes(view: ClusterView): void {
+  for (const line of nodesTable(view).split('\n')) narrator.say(line);
+}
+
+/**
+ * Waits until the cluster is balanced (see `isBalanced`), narrating the steps under way once
+ * a second; returns the view and how long it took.
+ */
+async function balanced(routerUrl: string, timeoutMs = 60_000): Promise<{ view: ClusterView; ms: number }> {
+  const started = performance.now();
+  let lastSaid = 0;
+  while (performance.now() - started < timeoutMs) {
+    const view = await fetchClusterView(routerUrl);
+    if (isBalanced(view)) return { view, ms: performance.now() - started };
+    if (performance.now() - lastSaid >= 1_000 && (view.moves ?? []).length > 0) {
+      lastSaid = performance.now();
+      narrator.say(`${((performance.now() - started) / 1000).toFixed(1)} s, steps under way:`);
+      for (const line of movesTable(view).split('\n')) narrator.say(`  ${line}`);
+    }
+    await sleep(100);
+  }
+  throw new Error(`the cluster did not balance within ${timeoutMs / 1000} s`);
 }
 
 /** Waits until every shard has `copies` replicas; returns the view and how long it took. */
@@ -74,7 +104,7 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
     name: 'phase-3',
     description: 'The phase-3 demo load.',
     seed: 3,
-    workload: { clients: 4, keys: KEYS, durationMs: 9_000 },
+    workload: { clients: 4, keys: KEYS, durationMs: 30_000 },
   });
   const client = new OperationClient({
     routerUrl: cluster.routerUrl,
@@ -121,6 +151,39 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
     `every shard is back to three copies (${Math.round(restored.ms)} ms after the promotion)`,
   );
 
+  narrator.step('The killed node comes back and a fifth node joins: the router rebalances');
+  await victim.start();
+  const joined = await cluster.addNode();
+  narrator.say(`${before.node} restarted on its data directory; ${joined} joined empty`);
+  const rebalanced = await balanced(cluster.routerUrl);
+  showNodes(rebalanced.view);
+  narrator.check(
+    true,
+    `balanced ${(rebalanced.ms / 1000).toFixed(1)} s after the join: every shard has three copies, and copies and primaries per node differ by at most one`,
+  );
+
+  narrator.step(`SIGTERM to ${joined}: it drains (primaries handed over, copies moved away) and exits`);
+  const leaving = cluster.node(joined);
+  const drainStarted = performance.now();
+  const exited = leaving.stop(60_000, 'SIGTERM');
+  let heldAtExit: number | undefined;
+  while (leaving.running) {
+    const view = await fetchClusterView(cluster.routerUrl).catch(() => undefined);
+    heldAtExit = view?.nodes.find((n) => n.id === joined)?.replicas ?? heldAtExit;
+    await sleep(100);
+  }
+  await exited;
+  const drained = await balanced(cluster.routerUrl);
+  showNodes(drained.view);
+  narrator.check(
+    heldAtExit === 0,
+    `${joined} held no copy when it exited, ${((performance.now() - drainStarted) / 1000).toFixed(1)} s after SIGTERM`,
+  );
+  narrator.check(
+    leastCopies(drained.view) >= 3,
+    'every shard still has three copies, on the four nodes left',
+  );
+
   narrator.step('Let the load finish, read every key, and check the history');
   await load;
   for (const key of workloadKeys(KEYS)) {
@@ -137,11 +200,11 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
   );
   narrator.check(durability.valid === true, `durability: ${durability.summary}`);
   narrator.check(linearizability.valid === true, `linearizability: ${linearizability.summary}`);
-  await victim.start();
 
   return [
     'Every shard kept three copies: a primary that orders writes and two backups that hold each one before it is acknowledged.',
     `A kill -9 of a primary cost about ${Math.round(firstWriteMs ?? 0)} ms of writes on its shards; the router held requests meanwhile.`,
-    'Re-replication restored three copies, and the lab checkers found no lost or reordered write.',
+    'Re-replication restored three copies; a joining node got its share, and a draining node left holding nothing.',
+    'Through all of it the lab checkers found no lost or reordered write.',
   ];
 });

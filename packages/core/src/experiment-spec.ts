@@ -9,12 +9,13 @@
  * same schedule.
  */
 import { z } from 'zod';
+import { shardIdSchema } from './cluster-config.js';
 import { isValidTypeName } from './key.js';
 
 const ms = z.number().int().nonnegative();
 const positiveMs = z.number().int().positive();
 
-/** Nodes are named `n1`, `n2`, … in the order the lab starts them. */
+/** Nodes are named `n1`, `n2`, … in the order the lab starts them; spare nodes come last. */
 export const labNodeNameSchema = z.string().regex(/^n[1-9][0-9]?$/, 'a node is named n1, n2, …');
 
 /** An end of a link: the router or a node. `random` is resolved from the seed. */
@@ -31,26 +32,45 @@ export const linkSchema = z
   });
 export type LinkSpec = z.infer<typeof linkSchema>;
 
-/** A node to hit: by name, at random, or whichever node holds the primary copy of a key. */
+/**
+ * A node to hit: by name, at random (among the nodes started at the beginning), whichever
+ * node holds the primary copy of a key, or a node taking part in a rebalancing step under
+ * way: the one that gives a copy or a primary (`moving: from`) or the one that receives it
+ * (`moving: to`). `primaryOf` and `moving` are resolved when the fault starts.
+ */
 export const nodeTargetSchema = z.union([
   labNodeNameSchema,
   z.literal('random'),
   z.strictObject({ primaryOf: z.string().min(1) }),
+  z.strictObject({ moving: z.enum(['from', 'to']) }),
 ]);
 export type NodeTarget = z.infer<typeof nodeTargetSchema>;
 
+/** What `kill` and `restart` may hit: a node, or the router (which restarts on its own data directory). */
+export const processTargetSchema = z.union([z.literal('router'), nodeTargetSchema]);
+export type ProcessTarget = z.infer<typeof processTargetSchema>;
+
+/** A shard to split: by id (`campaign-3`), or the one that holds a key of the workload's type. */
+export const shardTargetSchema = z.union([shardIdSchema, z.strictObject({ shardOf: z.string().min(1) })]);
+export type ShardTarget = z.infer<typeof shardTargetSchema>;
+
 const probability = z.number().min(0).max(1);
 
-/** The faults the lab can inject. `durationMs`, where allowed, undoes the fault after that long. */
+/**
+ * The faults the lab can inject. `durationMs`, where allowed, undoes the fault after that long.
+ * `join`, `drain`, `terminate` and `split` are the operator's steps of a replicated cluster
+ * (rebalancing); their windows last until the step is over, not a fixed time.
+ */
 export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('kill'),
-    target: nodeTargetSchema,
+    /** A node, or `router`: its callers' links refuse while it is down. */
+    target: processTargetSchema,
     durationMs: positiveMs.optional(),
     /** Delete the node's data directory before it restarts: the node comes back empty, under a new id. */
     wipe: z.boolean().default(false),
   }),
-  z.strictObject({ kind: z.literal('restart'), target: nodeTargetSchema.optional() }),
+  z.strictObject({ kind: z.literal('restart'), target: processTargetSchema.optional() }),
   z.strictObject({ kind: z.literal('pause'), target: nodeTargetSchema, durationMs: positiveMs }),
   z.strictObject({
     kind: z.literal('partition'),
@@ -79,6 +99,35 @@ export const faultSchema = z.discriminatedUnion('kind', [
     durationMs: positiveMs.optional(),
   }),
   z.strictObject({ kind: z.literal('heal') }),
+  /**
+   * Starts the next `count` spare nodes (`cluster.spareNodes`), in order; they register and
+   * the router gives them replicas and primaries. The window lasts until the cluster is
+   * balanced again.
+   */
+  z.strictObject({ kind: z.literal('join'), count: z.number().int().min(1).max(8).default(1) }),
+  /**
+   * `POST /cluster/nodes/:id/drain`: the router hands the node's primaries over and moves its
+   * copies away. With `leave` (the default), once it holds no copy the node is stopped with
+   * SIGINT and is gone for good; without, it stays up, empty and draining.
+   */
+  z.strictObject({ kind: z.literal('drain'), target: nodeTargetSchema, leave: z.boolean().default(true) }),
+  /**
+   * SIGTERM: the node drains itself through the router and exits once it holds no copy. With
+   * `durationMs` it is restarted on its data directory that long after the signal, or when it
+   * exits if that is later (a rolling restart's step); without, it is gone for good.
+   */
+  z.strictObject({
+    kind: z.literal('terminate'),
+    target: nodeTargetSchema,
+    durationMs: positiveMs.optional(),
+  }),
+  /** `POST /cluster/shards/:id/split`, at `at` or in the middle of its range; both halves keep the replicas. */
+  z.strictObject({
+    kind: z.literal('split'),
+    shard: shardTargetSchema,
+    /** A partition key strictly inside the shard's range. */
+    at: z.string().min(1).max(256).optional(),
+  }),
 ]);
 export type FaultSpec = z.infer<typeof faultSchema>;
 export type FaultKind = FaultSpec['kind'];
@@ -170,6 +219,11 @@ export type WorkloadSpec = z.infer<typeof workloadSpecSchema>;
 
 export const clusterSpecSchema = z.strictObject({
   nodes: z.number().int().min(1).max(9).default(3),
+  /**
+   * Nodes wired up from the start (ports, proxies, peer routes) but not started: a `join`
+   * starts them. They are named after the started ones: `n5`, `n6` for 4 nodes and 2 spares.
+   */
+  spareNodes: z.number().int().min(0).max(8).default(0),
   replicationFactor: z.number().int().min(1).max(3).default(1),
   services: z.array(z.string().min(1)).min(1).default(['campaign']),
   shardsPerType: z.number().int().min(1).max(1024).default(8),
@@ -214,23 +268,58 @@ export const experimentSpecSchema = z
       .prefault({}),
   })
   .superRefine((spec, ctx) => {
+    const { nodes, spareNodes } = spec.cluster;
+    if (nodes + spareNodes > 9) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'spareNodes'],
+        message: `${nodes} node(s) and ${spareNodes} spare(s) make more than 9`,
+      });
+    }
+    const joinsAt = spareJoinTimes(spec.faults, nodes);
+    let joined = 0;
     spec.faults.forEach((entry, index) => {
+      const path = ['faults', index];
       const start = 'at' in entry ? entry.at : entry.start;
       if (start >= spec.workload.durationMs) {
         ctx.addIssue({
           code: 'custom',
-          path: ['faults', index],
+          path,
           message: `starts at ${start} ms, after the workload ends (${spec.workload.durationMs} ms)`,
         });
       }
       const faults = 'at' in entry ? [entry.fault] : entry.choose;
-      for (const fault of faults) checkNodeNames(fault, spec.cluster.nodes, ctx, ['faults', index]);
+      for (const fault of faults) {
+        checkNodeNames(fault, nodes + spareNodes, ctx, path);
+        checkJoined(fault, start, nodes, joinsAt, ctx, path);
+        if (fault.kind === 'kill' && fault.target === 'router' && fault.wipe) {
+          ctx.addIssue({ code: 'custom', path, message: "the router's data directory cannot be wiped" });
+        }
+        if (!('at' in entry) && ONE_OFF.has(fault.kind)) {
+          ctx.addIssue({
+            code: 'custom',
+            path,
+            message: `${fault.kind} changes the cluster for good; give it at a fixed time (at + fault)`,
+          });
+        }
+        if (fault.kind === 'join') joined += fault.count;
+      }
     });
+    if (joined > spareNodes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['faults'],
+        message: `the faults join ${joined} node(s) but cluster.spareNodes is ${spareNodes}`,
+      });
+    }
   });
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 export type ExperimentSpecInput = z.input<typeof experimentSpecSchema>;
 export type TimedFault = z.infer<typeof timedFaultSchema>;
 export type PeriodicFault = z.infer<typeof periodicFaultSchema>;
+
+/** Steps with no undo: they may not be drawn by a periodic entry, whose faults are undone. */
+const ONE_OFF: ReadonlySet<FaultKind> = new Set(['join', 'drain', 'split']);
 
 function checkNodeNames(
   fault: FaultSpec,
@@ -238,15 +327,61 @@ function checkNodeNames(
   ctx: z.RefinementCtx,
   path: (string | number)[],
 ): void {
-  const names: string[] = [];
-  if ('target' in fault && typeof fault.target === 'string') names.push(fault.target);
-  if ('link' in fault) names.push(fault.link.from, fault.link.to);
-  for (const name of names) {
-    if (!/^n\d+$/.test(name)) continue;
+  for (const name of namesIn(fault)) {
     if (Number(name.slice(1)) > nodes) {
       ctx.addIssue({ code: 'custom', path, message: `names ${name} but the cluster has ${nodes} node(s)` });
     }
   }
+}
+
+/** A spare node may be named only from the time a `join` starts it. */
+function checkJoined(
+  fault: FaultSpec,
+  start: number,
+  nodes: number,
+  joinsAt: ReadonlyMap<string, number>,
+  ctx: z.RefinementCtx,
+  path: (string | number)[],
+): void {
+  for (const name of namesIn(fault)) {
+    if (Number(name.slice(1)) <= nodes) continue;
+    const joins = joinsAt.get(name);
+    if (joins !== undefined && start >= joins) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message:
+        joins === undefined
+          ? `names ${name}, a spare node that no join starts`
+          : `names ${name} at ${start} ms, before the join at ${joins} ms starts it`,
+    });
+  }
+}
+
+/** When each spare node is started: the joins, in time order, take the spares in order. */
+function spareJoinTimes(
+  entries: readonly (TimedFault | PeriodicFault)[],
+  nodes: number,
+): Map<string, number> {
+  const joins = entries
+    .flatMap((entry) =>
+      'at' in entry && entry.fault.kind === 'join' ? [{ at: entry.at, count: entry.fault.count }] : [],
+    )
+    .sort((a, b) => a.at - b.at);
+  const times = new Map<string, number>();
+  let next = nodes + 1;
+  for (const join of joins) {
+    for (let i = 0; i < join.count; i += 1) times.set(`n${next++}`, join.at);
+  }
+  return times;
+}
+
+/** The node names a fault mentions. */
+function namesIn(fault: FaultSpec): string[] {
+  const names: string[] = [];
+  if ('target' in fault && typeof fault.target === 'string') names.push(fault.target);
+  if ('link' in fault) names.push(fault.link.from, fault.link.to);
+  return names.filter((name) => /^n\d+$/.test(name));
 }
 
 /** Parses an experiment spec (already read from JSON or YAML), throwing a `ZodError` that names each problem. */

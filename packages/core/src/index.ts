@@ -50,6 +50,8 @@ export {
   linkEndSchema,
   linkSchema,
   nodeTargetSchema,
+  processTargetSchema,
+  shardTargetSchema,
   parseExperimentSpec,
   periodicFaultSchema,
   timedFaultSchema,
@@ -64,6 +66,8 @@ export type {
   FaultSpec,
   LinkSpec,
   NodeTarget,
+  ProcessTarget,
+  ShardTarget,
   PeriodicFault,
   TimedFault,
   WorkloadSpec,
@@ -100,12 +104,15 @@ export type { CoverageReport, KeyRange } from './key-range.js';
 export { applyMergePatch } from './merge-patch.js';
 export {
   copyRequestSchema,
+  copiesInProgressSchema,
   copyResultSchema,
   exportedEntitySchema,
   fenceRequestSchema,
   heartbeatRequestSchema,
   heartbeatResponseSchema,
   moveRequestSchema,
+  drainRequestSchema,
+  drainAnswerSchema,
   registerRequestSchema,
   registerResponseSchema,
   shardMapWireSchema,
@@ -114,6 +121,8 @@ export {
 } from './membership-wire.js';
 export type {
   CopyRequest,
+  DrainAnswer,
+  CopiesInProgress,
   CopyResult,
   ExportedEntity,
   FenceRequest,
@@ -135,6 +144,7 @@ export {
   readClusterFlagsSchema,
   routerFlagsSchema,
   steerFlagsSchema,
+  drainFlagsSchema,
   upFlagsSchema,
 } from './process-flags.js';
 export type {
@@ -143,6 +153,7 @@ export type {
   ReadClusterFlags,
   RouterFlags,
   SteerFlags,
+  DrainFlags,
   UpFlags,
 } from './process-flags.js';
 export {

@@ -58,11 +58,17 @@ export type ShardScope = z.infer<typeof shardScopeSchema>;
 /** `POST /internal/shards/fence`: stop writes to a shard until unfenced or the fence expires. */
 export const fenceRequestSchema = shardScopeSchema.extend({
   ttlMs: z.number().int().min(100).max(600_000),
+  /** Refuse strong reads too (a primary handing its shard over); by default reads go on. */
+  blocksReads: z.boolean().optional(),
 });
 export type FenceRequest = z.infer<typeof fenceRequestSchema>;
 
 /** `POST /internal/shards/copy`: the target pulls a shard's data from the source. */
-export const copyRequestSchema = shardScopeSchema.extend({ sourceUrl: urlSchema });
+export const copyRequestSchema = shardScopeSchema.extend({
+  sourceUrl: urlSchema,
+  /** Read the source no faster than this (bytes per second); absent: as fast as it comes. */
+  maxBytesPerSecond: z.number().int().min(1024).optional(),
+});
 export type CopyRequest = z.infer<typeof copyRequestSchema>;
 
 export const copyResultSchema = z.object({
@@ -70,6 +76,19 @@ export const copyResultSchema = z.object({
   bytes: z.number().int().min(0),
 });
 export type CopyResult = z.infer<typeof copyResultSchema>;
+
+/** `GET /internal/shards/copies`: the copies a node is pulling right now, and how far each has come. */
+export const copiesInProgressSchema = z.object({
+  copies: z.array(
+    z.object({
+      shardId: z.string(),
+      entities: z.number().int().min(0),
+      bytes: z.number().int().min(0),
+      startedAt: z.string(),
+    }),
+  ),
+});
+export type CopiesInProgress = z.infer<typeof copiesInProgressSchema>;
 
 /** One line of `GET /internal/shards/export`: an entity as stored, tombstones included. */
 export const exportedEntitySchema = z.object({
@@ -92,3 +111,17 @@ export const splitRequestSchema = z.strictObject({
 export const moveRequestSchema = z.strictObject({
   to: nodeIdSchema,
 });
+
+/** `POST /cluster/nodes/:id/drain`: start emptying a node, or, with `draining: false`, stop. */
+export const drainRequestSchema = z.strictObject({
+  draining: z.boolean().default(true),
+});
+
+/** `POST /cluster/nodes/:id/drain` → 200 */
+export const drainAnswerSchema = z.object({
+  node: nodeIdSchema,
+  draining: z.boolean(),
+  /** Copies the node still holds; it may leave once this is 0. */
+  replicas: z.number().int().min(0),
+});
+export type DrainAnswer = z.infer<typeof drainAnswerSchema>;

@@ -27,6 +27,8 @@ export const nodeFlagsSchema = z
       )
       .default([]),
     fsync: z.boolean().default(true),
+    /** How long SIGTERM may spend draining the node before it stops anyway. */
+    'drain-timeout-ms': z.coerce.number().int().min(0).max(3_600_000).default(120_000),
     'log-level': logLevelSchema.default('info'),
   })
   .refine((f) => (f.router === undefined) === (f.config !== undefined && f.node !== undefined), {
@@ -49,6 +51,10 @@ export const routerFlagsSchema = z
     'replication-factor': z.coerce.number().int().min(1).max(5).default(1),
     /** Replicas that must hold a write before it is acknowledged (default: the lesser of 2 and the factor). */
     'min-in-sync': z.coerce.number().int().min(1).max(5).optional(),
+    /** Rebalancing steps at once (copies, hand-overs), with replicas. */
+    'max-concurrent-moves': z.coerce.number().int().min(1).max(64).default(2),
+    /** How fast a new replica may copy its shard, in MB/s (0: unlimited). */
+    'move-rate-mb': z.coerce.number().min(0).max(10_000).default(0),
     'heartbeat-ms': z.coerce.number().int().min(10).max(60_000).default(200),
     'suspect-after-ms': z.coerce.number().int().min(10).max(600_000).default(600),
     'dead-after-ms': z.coerce.number().int().min(10).max(600_000).default(1000),
@@ -77,6 +83,8 @@ export const upFlagsSchema = z.strictObject({
   /** `manual` is phase 1's hand-written ranges; `dynamic` has nodes register with the router. */
   mode: z.enum(['manual', 'dynamic']).default('dynamic'),
   partitioner: z.enum(['hash', 'lexical']).default('hash'),
+  /** Copies of every shard (dynamic mode only); 3 is phase 3's default of three copies. */
+  rf: z.coerce.number().int().min(1).max(5).default(1),
   service: z.string().default('campaign'),
   port: portSchema.default(4000),
   data: z.string().min(1).default('.isx/cluster'),
@@ -98,6 +106,14 @@ export const steerFlagsSchema = z.strictObject({
   to: nodeIdSchema.optional(),
 });
 export type SteerFlags = z.infer<typeof steerFlagsSchema>;
+
+/** `isx drain NODE`: empty a node so it can leave (or, with `--undo`, stop doing so). */
+export const drainFlagsSchema = z.strictObject({
+  router: z.url().default('http://127.0.0.1:4000'),
+  wait: z.boolean().default(false),
+  undo: z.boolean().default(false),
+});
+export type DrainFlags = z.infer<typeof drainFlagsSchema>;
 
 /** `isx experiment FILE`: run a failure experiment. */
 export const experimentFlagsSchema = z.strictObject({

@@ -41,6 +41,8 @@ export type ReplicaFailedRequest = z.infer<typeof replicaFailedRequestSchema>;
 export const shardStatusSchema = z.object({
   shardId: shardIdSchema,
   seq: z.number().int().min(0),
+  /** The live entities of the shard this node holds, when asked for with `&count=1`. */
+  entities: z.number().int().min(0).optional(),
 });
 export type ShardStatus = z.infer<typeof shardStatusSchema>;
 

@@ -74,6 +74,17 @@ export class ShardMap {
     return owned;
   }
 
+  /** The shards of which `nodeId` holds a copy: those it leads and those it backs up. */
+  replicasOf(nodeId: string): Array<ShardAssignment & { type: string }> {
+    const held: Array<ShardAssignment & { type: string }> = [];
+    for (const [type, index] of this.#types) {
+      for (const shard of index.shards) {
+        if (shard.node === nodeId || shard.backups?.includes(nodeId)) held.push({ ...shard, type });
+      }
+    }
+    return held;
+  }
+
   /**
    * Finds the shard of a (validated) key.
    *

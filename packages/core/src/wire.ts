@@ -29,15 +29,27 @@ export type WriteResult = z.infer<typeof writeResultSchema>;
 /** `up`/`down` are probed (manual mode); `alive`/`suspect`/`dead` come from heartbeats (dynamic mode). */
 export const nodeStatusSchema = z.enum(['up', 'down', 'unknown', 'alive', 'suspect', 'dead']);
 
-/** A shard move the router is carrying out. */
+/**
+ * A change of where a shard lives that the router is carrying out: a move of an unreplicated
+ * shard (phase 2; no `kind`), or one step of placing a replicated shard's copies (phase 3).
+ */
 export const moveViewSchema = z.object({
   shardId: z.string(),
   type: z.string(),
+  /** Absent for a phase-2 move. */
+  kind: z.enum(['add-replica', 'move-replica', 'transfer-primary', 'remove-replica']).optional(),
+  /** Why the router started it. */
+  reason: z.enum(['repair', 'drain', 'balance']).optional(),
+  /** The node that gives up the copy or the primary (for an added replica, the one copied from). */
   from: z.string(),
-  to: z.string(),
-  phase: z.enum(['fencing', 'copying', 'switching']),
+  /** The node that receives it; absent when a copy is only removed. */
+  to: z.string().optional(),
+  phase: z.enum(['fencing', 'copying', 'switching', 'catching-up', 'cutover', 'removing']),
   startedAt: z.string(),
   entitiesCopied: z.number().int().min(0).optional(),
+  bytesCopied: z.number().int().min(0).optional(),
+  /** Entities the copy has to bring over, counted on the source when it started. */
+  entitiesTotal: z.number().int().min(0).optional(),
 });
 export type MoveView = z.infer<typeof moveViewSchema>;
 
@@ -50,7 +62,12 @@ export const clusterViewSchema = z.object({
       id: z.string(),
       url: z.string(),
       status: nodeStatusSchema,
+      /** Shards the node leads. */
       shards: z.number().int().min(0),
+      /** Copies the node holds, led or backed up (replicated clusters). */
+      replicas: z.number().int().min(0).optional(),
+      /** Being emptied before it leaves (`isx drain`, or SIGTERM). */
+      draining: z.boolean().optional(),
       service: z.string().optional(),
       heartbeatAgeMs: z.number().min(0).nullable().optional(),
     }),
@@ -74,6 +91,15 @@ export const clusterViewSchema = z.object({
   /** The map in the form a client's routing cache loads. */
   map: shardMapWireSchema.optional(),
   moves: z.array(moveViewSchema).optional(),
+  /** What the rebalancer has done since the router started (replicated clusters). */
+  rebalancing: z
+    .object({
+      steps: z.number().int().min(0),
+      failedSteps: z.number().int().min(0),
+      entitiesCopied: z.number().int().min(0),
+      bytesCopied: z.number().int().min(0),
+    })
+    .optional(),
 });
 export type ClusterView = z.infer<typeof clusterViewSchema>;
 

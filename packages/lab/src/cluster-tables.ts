@@ -12,10 +12,48 @@ export async function fetchClusterView(routerUrl: string): Promise<ClusterView> 
 }
 
 export function nodesTable(view: ClusterView): string {
+  const replicated = view.nodes.some((n) => n.replicas !== undefined);
   return formatTable(
-    ['NODE', 'STATUS', 'SHARDS', 'URL'],
-    view.nodes.map((n) => [n.id, n.status, String(n.shards), n.url]),
+    replicated ? ['NODE', 'STATUS', 'PRIMARIES', 'REPLICAS', 'URL'] : ['NODE', 'STATUS', 'SHARDS', 'URL'],
+    view.nodes.map((n) => [
+      n.id,
+      n.draining ? `${n.status}, draining` : n.status,
+      String(n.shards),
+      ...(replicated ? [String(n.replicas ?? 0)] : []),
+      n.url,
+    ]),
   );
+}
+
+/** The moves in progress, each with a progress bar once its copy has begun; empty when none. */
+export function movesTable(view: ClusterView): string {
+  const moves = view.moves ?? [];
+  if (moves.length === 0) return '';
+  return formatTable(
+    ['SHARD', 'STEP', 'FROM', 'TO', 'PHASE', 'PROGRESS'],
+    moves.map((m) => [
+      m.shardId,
+      m.kind === undefined ? 'move' : `${m.kind}${m.reason ? ` (${m.reason})` : ''}`,
+      m.from,
+      m.to ?? '-',
+      m.phase,
+      progressOf(m),
+    ]),
+  );
+}
+
+/** `[########------------] 40% 10,000/25,000 entities, 3.2 MB`, or what is known of it. */
+export function progressOf(move: NonNullable<ClusterView['moves']>[number]): string {
+  const copied = move.entitiesCopied;
+  if (copied === undefined) return '';
+  const mb = move.bytesCopied === undefined ? '' : `, ${(move.bytesCopied / 1_000_000).toFixed(1)} MB`;
+  const total = move.entitiesTotal;
+  if (total === undefined || total === 0) return `${copied.toLocaleString('en')} entities${mb}`;
+  const share = Math.min(1, copied / total);
+  const width = 20;
+  const filled = Math.round(share * width);
+  const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
+  return `${bar} ${Math.round(share * 100)}% ${copied.toLocaleString('en')}/${total.toLocaleString('en')} entities${mb}`;
 }
 
 export function shardsTable(view: ClusterView): string {

@@ -37,6 +37,8 @@ export interface LocalClusterOptions {
   readonly nodeTimeoutMs?: number;
   /** Dynamic mode: copies of every shard (default 1, phase 2; 3 in phase 3). */
   readonly replicationFactor?: number;
+  /** Dynamic mode: more `isx router` flags, e.g. `['--move-rate-mb', '20']`. */
+  readonly routerArgs?: readonly string[];
 }
 
 /** How to wire one node into the network, when a lab puts proxies on its links. */
@@ -137,7 +139,7 @@ export class LocalCluster {
     return id;
   }
 
-  /** Stops every process: SIGTERM, then SIGKILL after a grace period. */
+  /** Stops every process at once (SIGINT: no drain), then SIGKILL after a grace period. */
   async stop(): Promise<void> {
     await Promise.all([this.router, ...this.#nodes.values()].map((p) => p.stop()));
   }
@@ -224,6 +226,7 @@ async function startDynamic(options: LocalClusterOptions): Promise<LocalCluster>
       ...(options.replicationFactor === undefined
         ? []
         : ['--replication-factor', String(options.replicationFactor)]),
+      ...(options.routerArgs ?? []),
     ],
   });
   const cluster = new LocalCluster({ ...options, mode: 'dynamic' }, router, token);

@@ -55,6 +55,16 @@ export class ManagedProcess {
     return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
   }
 
+  /**
+   * How the last run of the process ended: `code 0`, `signal SIGKILL`; undefined while it runs
+   * or before it has started.
+   */
+  get exitStatus(): string | undefined {
+    const child = this.#child;
+    if (!child || this.running) return undefined;
+    return child.signalCode === null ? `code ${child.exitCode ?? '?'}` : `signal ${child.signalCode}`;
+  }
+
   /** The id the process reported in its last health check (a node's id comes from the router). */
   get reportedId(): string | undefined {
     return this.#reportedId;
@@ -95,11 +105,15 @@ export class ManagedProcess {
     await this.#exit;
   }
 
-  /** SIGTERM, then SIGKILL if the process has not exited within `graceMs`. */
-  async stop(graceMs = 5_000): Promise<void> {
+  /**
+   * Asks the process to stop, then SIGKILLs it if it has not exited within `graceMs`. SIGINT
+   * (the default) stops a node at once, cleanly; SIGTERM has it drain first (DESIGN §5), so
+   * give that a longer grace.
+   */
+  async stop(graceMs = 5_000, signal: 'SIGINT' | 'SIGTERM' = 'SIGINT'): Promise<void> {
     if (!this.running) return;
     this.#child?.kill('SIGCONT');
-    this.#child?.kill('SIGTERM');
+    this.#child?.kill(signal);
     const exited = await Promise.race([this.#exit?.then(() => true), sleep(graceMs).then(() => false)]);
     if (!exited) await this.kill();
     this.#log?.end();

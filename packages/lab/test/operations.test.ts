@@ -39,7 +39,7 @@ describe('pairing a history into operations', function () {
     );
   });
 
-  it('pairs fault events into windows, closing an open one at the end of the run', function () {
+  it('pairs fault events into windows, closing an open one at the end of the run and marking it unfinished', function () {
     const windows = faultWindows(
       [
         ...pairOperations(events).nemesis,
@@ -49,7 +49,7 @@ describe('pairing a history into operations', function () {
     );
     expect(windows).to.deep.equal([
       { fault: 'kill', target: 'n1', detail: undefined, startNs: 12, endNs: 40 },
-      { fault: 'pause', target: 'n2', detail: undefined, startNs: 50, endNs: 100 },
+      { fault: 'pause', target: 'n2', detail: undefined, startNs: 50, endNs: 100, unfinished: true },
     ]);
   });
 });

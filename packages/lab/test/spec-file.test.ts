@@ -56,6 +56,11 @@ describe('reading an experiment spec file', function () {
       'pause-node.yaml',
       'partition-router-node.yaml',
       'slow-link.yaml',
+      'join-under-load.yaml',
+      'drain-under-load.yaml',
+      'rolling-restart.yaml',
+      'kill-during-move.yaml',
+      'split-under-load.yaml',
     ]);
     for (const file of files) {
       const spec = await loadExperimentSpec(`${catalogue}${file}`);

@@ -84,6 +84,8 @@ function dynamicView(manager: ClusterManager): ClusterView {
       url: n.record.url,
       status: n.status,
       shards: map.shardsOf(n.record.id).length,
+      ...(manager.replicated ? { replicas: map.replicasOf(n.record.id).length } : {}),
+      ...(n.record.draining === true ? { draining: true } : {}),
       service: n.record.service,
       heartbeatAgeMs: n.heartbeatAgeMs === null ? null : Math.round(n.heartbeatAgeMs),
     })),
@@ -95,5 +97,6 @@ function dynamicView(manager: ClusterManager): ClusterView {
     ),
     map: { version: map.version, config: map.config },
     moves: manager.moves,
+    ...(manager.rebalancing ? { rebalancing: manager.rebalancing } : {}),
   };
 }

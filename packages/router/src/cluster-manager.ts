@@ -35,6 +35,9 @@ import { createNodeCaller, type NodeCaller } from './node-calls.js';
 import { MoveCoordinator, type MoveCluster, type MoveOutcome } from './move-coordinator.js';
 import { ReplicationCoordinator } from './replication-coordinator.js';
 import { initialShards } from './placement.js';
+import { Rebalancer } from './rebalancer.js';
+import type { ReplicaAction } from './replica-placement.js';
+import { ReplicaMover } from './replica-mover.js';
 
 export interface ClusterManagerOptions {
   dataDir: string;
@@ -52,6 +55,10 @@ export interface ClusterManagerOptions {
   replicationFactor?: number;
   /** How many replicas must hold a write before it is acknowledged (default the lesser of 2 and the factor). */
   minInSync?: number;
+  /** Rebalancing steps (copies, hand-overs) at once, with replicas (default 2). */
+  maxConcurrentMoves?: number;
+  /** How fast a new replica may copy its shard, in bytes per second (default: unlimited). */
+  moveBytesPerSecond?: number;
 }
 
 export interface NodeView {
@@ -71,6 +78,7 @@ export class ClusterManager {
   #changes: Promise<unknown> = Promise.resolve();
   readonly #mover: MoveCoordinator;
   readonly #replication: ReplicationCoordinator | undefined;
+  readonly #rebalancer: Rebalancer | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(options: ClusterManagerOptions, store: ClusterStore, state: ClusterState) {
@@ -101,20 +109,41 @@ export class ClusterManager {
       logger: options.logger,
     });
     const factor = options.replicationFactor ?? 1;
-    this.#replication =
-      factor > 1
-        ? new ReplicationCoordinator({
-            cluster,
-            calls: this.#calls,
-            token: options.token,
-            factor,
-            liveNodes: () =>
-              this.nodes()
-                .filter((n) => n.status === 'alive')
-                .map((n) => ({ id: n.record.id, types: n.record.types })),
-            logger: options.logger,
-          })
-        : undefined;
+    if (factor > 1) {
+      const minInSync = options.minInSync ?? Math.min(2, factor);
+      const mover = new ReplicaMover({
+        cluster,
+        calls: this.#calls,
+        logger: options.logger,
+        minInSync,
+        ...(options.moveBytesPerSecond === undefined
+          ? {}
+          : { copyBytesPerSecond: options.moveBytesPerSecond }),
+      });
+      const rebalancer = new Rebalancer({
+        cluster,
+        mover,
+        factor,
+        minInSync,
+        liveNodes: () =>
+          this.nodes()
+            .filter((n) => n.status === 'alive')
+            .map((n) => ({ id: n.record.id, types: n.record.types, draining: n.record.draining === true })),
+        ...(options.maxConcurrentMoves === undefined ? {} : { maxConcurrent: options.maxConcurrentMoves }),
+        logger: options.logger,
+      });
+      this.#rebalancer = rebalancer;
+      this.#replication = new ReplicationCoordinator({
+        cluster,
+        calls: this.#calls,
+        liveNodes: () =>
+          this.nodes()
+            .filter((n) => n.status === 'alive')
+            .map((n) => ({ id: n.record.id })),
+        onChange: () => rebalancer.kick(),
+        logger: options.logger,
+      });
+    }
     for (const node of state.nodes) this.#detector.watch(node.id);
   }
 
@@ -151,7 +180,13 @@ export class ClusterManager {
   }
 
   get moves(): MoveView[] {
-    return this.#mover.moves;
+    return [...this.#mover.moves, ...(this.#rebalancer?.moves ?? [])];
+  }
+
+  /** What rebalancing has done since the router started (replicated clusters only). */
+  get rebalancing():
+    { steps: number; failedSteps: number; entitiesCopied: number; bytesCopied: number } | undefined {
+    return this.#rebalancer?.totals;
   }
 
   nodes(): NodeView[] {
@@ -179,6 +214,7 @@ export class ClusterManager {
         url: request.url,
         capacity: request.capacity,
         registeredAt: known?.registeredAt ?? new Date(this.#options.clock.now()).toISOString(),
+        // A node that registers again starts afresh: a drain it was under ended when it stopped.
       };
       const nodes = [...this.#state.nodes.filter((n) => n.id !== id), record].sort((a, b) =>
         a.id.localeCompare(b.id, 'en', { numeric: true }),
@@ -210,7 +246,7 @@ export class ClusterManager {
       );
       return id;
     });
-    if (this.#replication) this.#replication.repair();
+    if (this.#rebalancer) this.#rebalancer.kick();
     else if (this.#options.autoBalance !== false) this.#mover.scheduleBalance();
     return {
       nodeId,
@@ -235,7 +271,7 @@ export class ClusterManager {
   ): Promise<{ left: ShardAssignment; right: ShardAssignment; mapVersion: number }> {
     return this.#change(async () => {
       const { type, shard, layout } = this.#findShard(shardId);
-      if (this.#mover.isMoving(shardId))
+      if (this.#mover.isMoving(shardId) || this.#rebalancer?.isBusy(shardId))
         throw new IsxError('MOVE_IN_PROGRESS', `Shard ${shardId} is moving; split it afterwards.`);
       const point = at ?? splitPoint(shard.range, layout.partitioner);
       const inside =
@@ -264,21 +300,54 @@ export class ClusterManager {
     });
   }
 
-  /** Moves a shard to another node of its service: fence, copy, switch (see `moveShard`). */
+  /**
+   * Moves a shard to another node of its service. One copy: fence, copy, switch (see
+   * `moveShard`). With replicas, the primary moves: to a backup by a hand-over, to any other
+   * node by adding a replica there, handing it the primary and removing the old primary's copy.
+   * The rebalancer may later even the primaries out again.
+   */
   move(shardId: string, to: string): Promise<MoveOutcome> {
-    if (this.#replication) {
-      return Promise.reject(
-        new IsxError(
-          'CANNOT_MOVE',
-          'Moving a replicated shard is not supported yet; its replicas are placed by the router.',
-        ),
+    const rebalancer = this.#rebalancer;
+    if (rebalancer) return this.#moveReplicated(rebalancer, shardId, to);
+    return this.#mover.move(shardId, to);
+  }
+
+  async #moveReplicated(rebalancer: Rebalancer, shardId: string, to: string): Promise<MoveOutcome> {
+    const { type, shard } = this.#findShard(shardId);
+    const target = this.nodes().find((n) => n.record.id === to);
+    if (!target) throw new IsxError('UNKNOWN_NODE', `No node ${to} is registered.`);
+    if (target.status !== 'alive' || target.record.draining === true || !target.record.types.includes(type)) {
+      throw new IsxError(
+        'CANNOT_MOVE',
+        `Node ${to} cannot lead shard ${shardId}: it is ${target.record.draining ? 'draining' : target.status}${target.record.types.includes(type) ? '' : ` and does not serve ${type}`}.`,
       );
     }
-    return this.#mover.move(shardId, to);
+    const from = shard.node;
+    const steps: ReplicaAction[] =
+      to === from
+        ? []
+        : shard.backups?.includes(to)
+          ? [{ kind: 'transfer-primary', shardId, from, to, reason: 'balance' }]
+          : [
+              { kind: 'add-replica', shardId, to, reason: 'balance' },
+              { kind: 'transfer-primary', shardId, from, to, reason: 'balance' },
+              { kind: 'remove-replica', shardId, from, reason: 'balance' },
+            ];
+    const outcome = await rebalancer.perform(steps);
+    return {
+      shardId,
+      from,
+      to,
+      entities: outcome.copied?.entities ?? 0,
+      bytes: outcome.copied?.bytes ?? 0,
+      mapVersion: this.#map.version,
+      ...(outcome.pausedMs === undefined ? {} : { pausedMs: Math.round(outcome.pausedMs) }),
+    };
   }
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
+    await this.#rebalancer?.close();
     await this.#changes.catch(() => undefined);
     await this.#store.close();
   }
@@ -322,15 +391,45 @@ export class ClusterManager {
     return this.#replication.drop(report);
   }
 
-  /** Resolves once no replica repair is running. */
+  /** Resolves once no rebalancing step is running and none is called for. */
   async replicationSettled(): Promise<void> {
-    await this.#replication?.settled();
+    await this.#rebalancer?.settled();
+  }
+
+  /**
+   * Starts emptying a node (or stops, with `draining` false): it takes no new copies, hands its
+   * primaries to in-sync backups and has its copies moved elsewhere. Needs replicas.
+   */
+  async drain(
+    nodeId: string,
+    draining = true,
+  ): Promise<{ node: string; draining: boolean; replicas: number }> {
+    const rebalancer = this.#rebalancer;
+    if (!rebalancer) {
+      throw new IsxError(
+        'CANNOT_DRAIN',
+        'Draining needs a replicated cluster (--replication-factor above 1); with one copy, move its shards with isx move.',
+      );
+    }
+    await this.#change(async () => {
+      const record = this.#state.nodes.find((n) => n.id === nodeId);
+      if (!record) throw new IsxError('UNKNOWN_NODE', `No node ${nodeId} is registered.`);
+      if ((record.draining === true) === draining) return;
+      const nodes = this.#state.nodes.map((n) => (n.id === nodeId ? { ...n, draining } : n));
+      await this.#commit({ ...this.#state, nodes }, this.#state.map.config);
+      this.#options.logger.info(
+        { nodeId, draining },
+        draining ? 'node is draining' : 'node is no longer draining',
+      );
+    });
+    rebalancer.kick();
+    return { node: nodeId, draining, replicas: this.#map.replicasOf(nodeId).length };
   }
 
   #sweep(): void {
     for (const change of this.#detector.sweep()) {
       if (change.to === 'dead') void this.#replication?.failover(change.nodeId);
-      if (change.to === 'alive') this.#replication?.repair();
+      if (change.to === 'alive') this.#rebalancer?.kick();
       const log =
         change.to === 'dead'
           ? this.#options.logger.warn.bind(this.#options.logger)

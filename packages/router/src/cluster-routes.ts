@@ -2,11 +2,14 @@
  * The routes of a dynamic cluster on the router, behind the cluster token:
  * - for nodes: `POST /internal/register`, `POST /internal/heartbeat`, `GET /internal/map`,
  *   and `POST /internal/replica-failed` (a primary reporting a backup that did not take an entry);
- * - for operators: `POST /cluster/shards/:id/split` and `POST /cluster/shards/:id/move`.
+ * - for operators: `POST /cluster/shards/:id/split`, `POST /cluster/shards/:id/move` and
+ *   `POST /cluster/nodes/:id/drain`.
  */
 import express, { type Request } from 'express';
 import {
+  drainRequestSchema,
   heartbeatRequestSchema,
+  type DrainAnswer,
   moveRequestSchema,
   registerRequestSchema,
   replicaFailedRequestSchema,
@@ -41,6 +44,11 @@ export function createClusterRoutes(cluster: ClusterManager, token: string): exp
   routes.post('/cluster/shards/:id/move', ...guarded, async (request, response) => {
     const { to } = parse(moveRequestSchema, request);
     response.json(await cluster.move(String(request.params.id), to));
+  });
+  routes.post('/cluster/nodes/:id/drain', ...guarded, async (request, response) => {
+    const { draining } = parse(drainRequestSchema, request);
+    const answer: DrainAnswer = await cluster.drain(String(request.params.id), draining);
+    response.json(answer);
   });
   return routes;
 }

@@ -16,6 +16,8 @@ export const nodeRecordSchema = z.object({
   url: z.string(),
   capacity: z.number().int().min(1),
   registeredAt: z.string(),
+  /** Being emptied before it leaves; kept across restarts of the router, cleared when the node registers again. */
+  draining: z.boolean().optional(),
 });
 export type NodeRecord = z.infer<typeof nodeRecordSchema>;
 

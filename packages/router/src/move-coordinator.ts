@@ -56,6 +56,8 @@ export interface MoveOutcome {
   entities: number;
   bytes: number;
   mapVersion: number;
+  /** With replicas: how long the hand-over of the primary paused the shard. */
+  pausedMs?: number;
 }
 
 export class MoveCoordinator {

@@ -34,6 +34,8 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
         'shards-per-type': { type: 'string' },
         'replication-factor': { type: 'string' },
         'min-in-sync': { type: 'string' },
+        'max-concurrent-moves': { type: 'string' },
+        'move-rate-mb': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'suspect-after-ms': { type: 'string' },
         'dead-after-ms': { type: 'string' },
@@ -60,6 +62,10 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
         shardsPerType: flags['shards-per-type'],
         replicationFactor: flags['replication-factor'],
         ...(flags['min-in-sync'] === undefined ? {} : { minInSync: flags['min-in-sync'] }),
+        maxConcurrentMoves: flags['max-concurrent-moves'],
+        ...(flags['move-rate-mb'] > 0
+          ? { moveBytesPerSecond: Math.round(flags['move-rate-mb'] * 1_000_000) }
+          : {}),
         heartbeatMs: flags['heartbeat-ms'],
         suspectAfterMs: flags['suspect-after-ms'],
         deadAfterMs: flags['dead-after-ms'],

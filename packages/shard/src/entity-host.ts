@@ -62,7 +62,7 @@ export class EntityHost {
 
   async get(type: string, key: string): Promise<EntityRecord> {
     this.#definition(type);
-    const { shardId, partitionKey } = this.#ownership.check(type, key);
+    const { shardId, partitionKey } = this.#ownership.checkRead(type, key);
     this.#committer.checkServing(shardId);
     const stored = await this.#store.getEntity(type, partitionKey, key);
     if (!stored?.data) throw notFound(type, key);

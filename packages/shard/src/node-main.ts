@@ -44,6 +44,7 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
         advertise: { type: 'string' },
         'peer-route': { type: 'string', multiple: true },
         'no-fsync': { type: 'boolean' },
+        'drain-timeout-ms': { type: 'string' },
         'log-level': { type: 'string' },
       },
       strict: true,
@@ -95,8 +96,23 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
         () => process.exit(1),
       );
     };
+    // SIGTERM hands everything over first (DESIGN §5); SIGINT, or a second signal, stops at once.
+    const drainThenStop = (): void => {
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      logger.info({ timeoutMs: flags['drain-timeout-ms'] }, 'SIGTERM: draining before stopping');
+      node.drain(flags['drain-timeout-ms']).then(
+        (drained) => {
+          logger.info(
+            { drained },
+            drained ? 'drained: this node holds no copy' : 'stopping without a full drain',
+          );
+          stop('SIGTERM');
+        },
+        () => stop('SIGTERM'),
+      );
+    };
     process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.once('SIGTERM', drainThenStop);
     return node;
   } catch (error) {
     const reason = isIsxError(error) || error instanceof Error ? error.message : String(error);

@@ -4,8 +4,9 @@
  * Opens the store, builds the entity host, and listens. With a fixed `map` (phase 1) it
  * owns what that map gives it. With a `router` (phase 2) it registers, adopts the map the
  * router hands out, and follows it through heartbeats; until then it answers
- * `503 MAP_NOT_READY`. `close` stops accepting requests, lets those in flight finish, then
- * closes the store, so a clean stop never cuts a write in half.
+ * `503 MAP_NOT_READY`. `close` stops accepting requests, lets those in flight finish (for up
+ * to 5 s), closes each keep-alive connection as it goes idle, then closes the store, so a
+ * clean stop neither cuts a write in half nor waits on a pooled connection.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -16,12 +17,15 @@ import { EntityHost } from './entity-host.js';
 import { EntityStore } from './entity-store.js';
 import { createInternalRoutes } from './http/internal-routes.js';
 import { createNodeServer } from './http/node-server.js';
-import { MapOwnership } from './ownership.js';
+import { MapOwnership, UNREGISTERED_NODE_ID } from './ownership.js';
 import type { PeerRoutes } from './peer-routes.js';
 import { LogPositions } from './replication/log-position.js';
 import { ReplicaReceiver } from './replication/replica-receiver.js';
 import { ReplicatedCommitter } from './replication/replicated-committer.js';
 import { RouterLink } from './router-link.js';
+
+/** How long `close` lets requests in flight finish before it cuts their connections. */
+const CLOSE_GRACE_MS = 5_000;
 
 /** How a node finds its router (phase 2). */
 export interface RouterAttachment {
@@ -63,6 +67,12 @@ export interface RunningNode {
   readonly entityHost: EntityHost;
   readonly store: EntityStore;
   readonly ownership: MapOwnership;
+  /**
+   * Has the router empty this node (its primaries handed over, its copies moved away) and
+   * resolves once it holds no copy, or with false if that has not happened within `timeoutMs`,
+   * or the cluster has no replicas to drain to. The node keeps serving meanwhile.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -83,7 +93,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const logger = options.logger ?? pino({ level: 'info' });
   const store = await EntityStore.open(join(options.dataDir, 'level'), { sync: options.sync ?? true });
   let link: RouterLink | undefined;
-  const ownership = new MapOwnership(options.nodeId ?? 'unregistered', options.map, (shardId) => {
+  const ownership = new MapOwnership(options.nodeId ?? UNREGISTERED_NODE_ID, options.map, (shardId) => {
     // A fence outlived its move: unfence only if the router still names this node the owner.
     void link?.pullMap().then(
       () => {
@@ -161,12 +171,26 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     entityHost,
     store,
     ownership,
+    async drain(timeoutMs) {
+      if (!link || !ownership.map?.config.replication) return false;
+      return link.drain(timeoutMs);
+    },
     close() {
       closing ??= (async () => {
         link?.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // A keep-alive connection that finishes its request after this point would otherwise
+        // stay open until its idle timeout (65 s): close each one as soon as it is idle, and
+        // any still open after a grace period.
         server.closeIdleConnections();
-        await closed;
+        const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+        const lastResort = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+        try {
+          await closed;
+        } finally {
+          clearInterval(idleSweep);
+          clearTimeout(lastResort);
+        }
         await store.close();
       })();
       return closing;

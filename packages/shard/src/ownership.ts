@@ -6,9 +6,14 @@
  * the source *fences* the shard's range: writes are refused with a retryable
  * `503 SHARD_MOVING` (reads go on), and the fence is granted only once the writes already
  * in flight in that range have finished, so the copy that follows misses none of them.
+ * A fence that also closes reads (a primary handing its shard over) refuses strong reads as
+ * well, so that the old primary never answers one once the new primary may have written.
  * A node must never read or write an entity of a shard it does not own.
  */
 import { IsxError, rangeContains, RetryableError, type KeyRange, type ShardMap } from '@isx/core';
+
+/** The id of a node that has not registered yet. */
+export const UNREGISTERED_NODE_ID = 'unregistered';
 
 /** A write admitted into a shard; `end` must be called when it has committed or failed. */
 export interface WriteTicket {
@@ -20,6 +25,8 @@ export interface WriteTicket {
 export interface Ownership {
   /** Throws `WRONG_SHARD` (or `UNKNOWN_TYPE`, `KEY_NOT_COVERED`, `MAP_NOT_READY`) unless this node owns the key. */
   check(type: string, key: string): { shardId: string; partitionKey: string };
+  /** Like `check`, and also refuses a range fenced for reads too (a hand-over in progress). */
+  checkRead(type: string, key: string): { shardId: string; partitionKey: string };
   /** Like `check`, and also refuses a fenced range; the ticket holds off fences until it ends. */
   beginWrite(type: string, key: string): WriteTicket;
   /** Like {@link check}, but a backup of the key's shard passes too, and says which it is. */
@@ -32,6 +39,8 @@ export interface Ownership {
 interface Fence {
   readonly type: string;
   readonly range: KeyRange;
+  /** Whether strong reads are refused too. */
+  readonly blocksReads: boolean;
   /** Fires if the fence outlives its time to live (a move that never finished). */
   readonly expiry: NodeJS.Timeout | undefined;
 }
@@ -60,9 +69,15 @@ export class MapOwnership implements Ownership {
     return this.#nodeId;
   }
 
-  /** Sets the id the router gave this node; only before any map has been adopted. */
+  /**
+   * Sets the id the router gave this node. It cannot change once the node has held a map under
+   * an id; a map that arrived before the first id (an announcement racing the registration's
+   * answer) is kept, since it is read afresh under the new id.
+   */
   assignNodeId(nodeId: string): void {
-    if (this.#map && nodeId !== this.#nodeId) throw new Error('the node id cannot change once a map is held');
+    if (this.#map && nodeId !== this.#nodeId && this.#nodeId !== UNREGISTERED_NODE_ID) {
+      throw new Error('the node id cannot change once a map is held');
+    }
     this.#nodeId = nodeId;
   }
 
@@ -120,18 +135,21 @@ export class MapOwnership implements Ownership {
     return { shardId: placement.shard.id, partitionKey: placement.partitionKey };
   }
 
+  checkRead(type: string, key: string): { shardId: string; partitionKey: string } {
+    const owned = this.check(type, key);
+    for (const fence of this.#fences.values()) {
+      if (fence.blocksReads && fence.type === type && rangeContains(fence.range, owned.partitionKey)) {
+        throw moving(owned.shardId, 'read');
+      }
+    }
+    return owned;
+  }
+
   beginWrite(type: string, key: string): WriteTicket {
     const owned = this.check(type, key);
     for (const fence of this.#fences.values()) {
       if (fence.type === type && rangeContains(fence.range, owned.partitionKey)) {
-        throw new RetryableError(
-          'SHARD_MOVING',
-          `Shard ${owned.shardId} is moving; retry the write shortly.`,
-          {
-            details: { shard: owned.shardId },
-            retryAfterMs: 50,
-          },
-        );
+        throw moving(owned.shardId, 'write');
       }
     }
     const entry = { type, partitionKey: owned.partitionKey };
@@ -145,8 +163,17 @@ export class MapOwnership implements Ownership {
     };
   }
 
-  /** Closes a range for writes and resolves once no write in it is still in flight. */
-  async fence(shardId: string, type: string, range: KeyRange, ttlMs?: number): Promise<void> {
+  /**
+   * Closes a range for writes (and for strong reads, with `blocksReads`) and resolves once no
+   * write in it is still in flight.
+   */
+  async fence(
+    shardId: string,
+    type: string,
+    range: KeyRange,
+    ttlMs?: number,
+    blocksReads = false,
+  ): Promise<void> {
     const owned = this.#map?.shardsOf(this.#nodeId).some((s) => s.type === type && sameRange(s.range, range));
     if (!owned)
       throw new IsxError(
@@ -157,6 +184,7 @@ export class MapOwnership implements Ownership {
     const fence: Fence = {
       type,
       range,
+      blocksReads,
       expiry:
         ttlMs === undefined
           ? undefined
@@ -190,6 +218,13 @@ export class MapOwnership implements Ownership {
     this.#drained = [];
     for (const wake of waiters) wake();
   }
+}
+
+function moving(shardId: string, what: 'read' | 'write'): RetryableError {
+  return new RetryableError('SHARD_MOVING', `Shard ${shardId} is moving; retry the ${what} shortly.`, {
+    details: { shard: shardId },
+    retryAfterMs: 20,
+  });
 }
 
 /** Ownership over a fixed map, as in phase 1's manual configuration. */

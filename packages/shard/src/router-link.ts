@@ -125,6 +125,31 @@ export class RouterLink {
     return this.#leaseFrom !== undefined && performance.now() - this.#leaseFrom < leaseMs;
   }
 
+  /**
+   * Asks the router to empty this node and waits until the map leaves it no copy; false if
+   * that takes longer than `timeoutMs` or the router refuses (the node then stops as it is).
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const { ownership, logger } = this.#options;
+    const deadline = performance.now() + timeoutMs;
+    try {
+      await this.#post(`/cluster/nodes/${encodeURIComponent(ownership.nodeId)}/drain`, { draining: true });
+    } catch (error) {
+      logger.warn({ err: describe(error) }, 'the router did not start a drain');
+      return false;
+    }
+    let reported = -1;
+    while (performance.now() < deadline) {
+      await this.pullMap().catch(() => undefined);
+      const held = ownership.map?.replicasOf(ownership.nodeId).length ?? 0;
+      if (held === 0) return true;
+      if (held !== reported) logger.info({ copiesHeld: held }, 'draining');
+      reported = held;
+      await sleep(this.#heartbeatMs);
+    }
+    return false;
+  }
+
   /** Tells the router a backup did not take an entry; adopts the map it answers with. */
   async reportReplicaFailure(report: ReplicaFailedRequest): Promise<void> {
     const wire = shardMapWireSchema.parse(await this.#post('/internal/replica-failed', report));

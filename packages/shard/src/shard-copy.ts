@@ -1,12 +1,15 @@
 /**
  * The copy step of a shard move, run on the target: pull the source's range as JSON lines
  * and write it in batches, after clearing whatever an earlier, failed attempt left there.
+ * It reads no faster than the request's `maxBytesPerSecond`, so a move leaves the source's
+ * disk and network to the writes it serves, and reports how far it has come to `progress`.
  *
  * Every line is checked against the export schema; one bad line fails the copy, and a
  * failed copy is never switched to, so the source stays the owner with all its data.
  */
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CLUSTER_TOKEN_HEADER,
   exportedEntitySchema,
@@ -28,6 +31,8 @@ export interface CopyShardOptions {
   peers?: PeerRoutes | undefined;
   /** Where the copy's log position is recorded, when the source sends one. */
   positions?: LogPositions;
+  /** Told how far the copy has come, after every batch. */
+  progress?: (copied: { entities: number; bytes: number }) => void;
 }
 
 export async function copyShard({
@@ -36,6 +41,7 @@ export async function copyShard({
   token,
   peers,
   positions,
+  progress,
 }: CopyShardOptions): Promise<CopyResult> {
   const stale: StoreOp[] = [];
   for await (const entity of store.scan(request.type, request.range)) {
@@ -64,6 +70,7 @@ export async function copyShard({
       `The source node answered ${response.status} to the export of shard ${request.shardId}.`,
     );
   }
+  const started = performance.now();
   let entities = 0;
   let bytes = 0;
   let batch: StoreOp[] = [];
@@ -83,6 +90,8 @@ export async function copyShard({
     if (batch.length >= BATCH) {
       await store.write(batch);
       batch = [];
+      progress?.({ entities, bytes });
+      await keepUnder(request.maxBytesPerSecond, bytes, started);
     }
   }
   const seq = Number(response.headers.get('x-isx-log-seq') ?? NaN);
@@ -96,4 +105,16 @@ export async function copyShard({
     await store.write(batch);
   }
   return { entities, bytes };
+}
+
+/** Waits until `bytes` read since `started` are within `maxBytesPerSecond`. */
+async function keepUnder(
+  maxBytesPerSecond: number | undefined,
+  bytes: number,
+  started: number,
+): Promise<void> {
+  if (maxBytesPerSecond === undefined) return;
+  const due = started + (bytes / maxBytesPerSecond) * 1000;
+  const wait = due - performance.now();
+  if (wait > 1) await sleep(wait);
 }

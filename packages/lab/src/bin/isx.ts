@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import {
   CLUSTER_TOKEN_ENV,
   CLUSTER_TOKEN_HEADER,
+  drainFlagsSchema,
   readClusterFlagsSchema,
   steerFlagsSchema,
   upFlagsSchema,
@@ -16,14 +17,14 @@ import {
 } from '@isx/core';
 import { runRouterMain } from '@isx/router';
 import { runNodeMain } from '@isx/shard';
-import { fetchClusterView, nodesTable, shardsTable } from '../cluster-tables.js';
+import { fetchClusterView, movesTable, nodesTable, shardsTable } from '../cluster-tables.js';
 import { experimentCommand } from '../experiment/experiment-command.js';
 import { LocalCluster } from '../local-cluster.js';
 import { SERVICES } from '../services.js';
 
 const HELP = `isx — the Infinite Scale command line
 
-  isx up [--nodes 2] [--mode dynamic|manual] [--partitioner hash|lexical] [--service campaign]
+  isx up [--nodes 2] [--rf 1] [--mode dynamic|manual] [--partitioner hash|lexical] [--service campaign]
          [--port 4000] [--data .isx/cluster] [--log-level info]
         start a local cluster (router + nodes, real processes); Ctrl-C stops it
   isx router --data DIR [--port 4000] [--shards-per-type 8] [--heartbeat-ms 200] …
@@ -34,10 +35,11 @@ const HELP = `isx — the Infinite Scale command line
         run one shard server that registers with the router (token from ISX_CLUSTER_TOKEN)
   isx node --service campaign --config FILE --node ID --data DIR
         run one shard server of a manual configuration (phase 1)
-  isx status [--router URL] [--json]    nodes, their liveness and heartbeat age
+  isx status [--router URL] [--json]    nodes, their liveness and copies, and the moves in progress
   isx shards [--router URL] [--json]    the shard map
   isx split SHARD [--at PARTITION_KEY] [--router URL]   split a shard (token from ISX_CLUSTER_TOKEN)
   isx move SHARD --to NODE [--router URL]               move a shard (token from ISX_CLUSTER_TOKEN)
+  isx drain NODE [--router URL] [--wait] [--undo]       empty a node so it can leave (token from ISX_CLUSTER_TOKEN)
   isx experiment FILE [--out DIR] [--seed N] [--duration MS] [--log-level warn]
         run a failure experiment (workload + faults + checkers); writes report.json and report.html
         exit status 0 when every checker passed, 1 when one did not, 2 for a bad spec
@@ -63,6 +65,9 @@ async function main(argv: string[]): Promise<void> {
     case 'split':
     case 'move':
       await steer(command, rest);
+      return;
+    case 'drain':
+      await drain(rest);
       return;
     case 'experiment':
       process.exit(await experimentCommand(rest));
@@ -96,6 +101,7 @@ async function up(args: string[]): Promise<void> {
       service: { type: 'string' },
       port: { type: 'string' },
       data: { type: 'string' },
+      rf: { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
@@ -103,22 +109,31 @@ async function up(args: string[]): Promise<void> {
   if (!parsed.success) fail(validationError(parsed.error, 'command line').message);
   const flags = parsed.data;
   if (!(flags.service in SERVICES)) fail(`--service must be one of: ${Object.keys(SERVICES).join(', ')}`);
+  if (flags.rf > 1 && flags.mode === 'manual')
+    fail('--rf needs --mode dynamic: a manual layout has one copy');
   process.stdout.write(
-    `Starting a router and ${flags.nodes} ${flags.service} nodes (${flags.partitioner} ranges) in ${flags.data} …\n`,
+    `Starting a router and ${flags.nodes} ${flags.service} nodes (${flags.mode}${flags.mode === 'manual' ? `, ${flags.partitioner} ranges` : flags.rf > 1 ? `, ${flags.rf} copies of every shard` : ''}) in ${flags.data} …\n`,
   );
   const cluster = await LocalCluster.start({
     dataDir: flags.data,
+    mode: flags.mode,
     nodes: flags.nodes,
     service: flags.service,
     partitioner: flags.partitioner,
     routerPort: flags.port,
     logLevel: flags['log-level'],
+    ...(flags.rf > 1 ? { replicationFactor: flags.rf } : {}),
   });
   const view = await fetchClusterView(cluster.routerUrl);
   process.stdout.write(`\n${nodesTable(view)}\n\n${shardsTable(view)}\n\n`);
   process.stdout.write(
     `Router: ${cluster.routerUrl}   logs: ${flags.data}/logs   Ctrl-C stops the cluster.\n`,
   );
+  if (flags.mode === 'dynamic') {
+    process.stdout.write(
+      `To steer it (isx split, move, drain), in another shell:\n  export ${CLUSTER_TOKEN_ENV}=${cluster.token}\n`,
+    );
+  }
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -136,7 +151,49 @@ async function readCluster(command: 'status' | 'shards', args: string[]): Promis
   if (!parsed.success) fail(validationError(parsed.error, 'command line').message);
   const view = await fetchClusterView(parsed.data.router.replace(/\/+$/, ''));
   if (parsed.data.json) process.stdout.write(`${JSON.stringify(view, null, 2)}\n`);
-  else process.stdout.write(`${command === 'status' ? nodesTable(view) : shardsTable(view)}\n`);
+  else if (command === 'shards') process.stdout.write(`${shardsTable(view)}\n`);
+  else {
+    const moves = movesTable(view);
+    process.stdout.write(`${nodesTable(view)}\n${moves === '' ? '' : `\nMoves in progress:\n${moves}\n`}`);
+  }
+}
+
+/** `isx drain NODE`: starts a drain (or ends it with --undo); with --wait, follows it until the node holds nothing. */
+async function drain(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { router: { type: 'string' }, wait: { type: 'boolean' }, undo: { type: 'boolean' } },
+  });
+  const parsed = drainFlagsSchema.safeParse(values);
+  if (!parsed.success) fail(validationError(parsed.error, 'command line').message);
+  const node = positionals[0];
+  if (!node || positionals.length > 1) fail('usage: isx drain NODE [--router URL] [--wait] [--undo]');
+  const token = process.env[CLUSTER_TOKEN_ENV];
+  if (!token) fail(`${CLUSTER_TOKEN_ENV} must hold the cluster token`);
+  const router = parsed.data.router.replace(/\/+$/, '');
+  const response = await fetch(`${router}/cluster/nodes/${encodeURIComponent(node)}/drain`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', [CLUSTER_TOKEN_HEADER]: token },
+    body: JSON.stringify({ draining: parsed.data.undo !== true }),
+  });
+  const answer = (await response.json()) as { error?: { code: string; message: string }; replicas?: number };
+  if (!response.ok) fail(`${answer.error?.code ?? response.status}: ${answer.error?.message ?? ''}`);
+  if (parsed.data.undo) {
+    process.stdout.write(`${node} is no longer draining.\n`);
+    return;
+  }
+  process.stdout.write(`${node} is draining; it holds ${answer.replicas ?? '?'} copies.\n`);
+  if (!parsed.data.wait) return;
+  for (;;) {
+    const view = await fetchClusterView(router);
+    const held = view.nodes.find((n) => n.id === node)?.replicas ?? 0;
+    const moves = movesTable(view);
+    process.stdout.write(`\n${new Date().toISOString()}  ${node} holds ${held} copies\n${moves}\n`);
+    if (held === 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+  process.stdout.write(`${node} holds nothing now; it can be stopped.\n`);
 }
 
 async function steer(command: 'split' | 'move', args: string[]): Promise<void> {

@@ -14,6 +14,18 @@ export interface FaultWindow {
   readonly detail?: string | undefined;
   readonly startNs: number;
   readonly endNs: number;
+  /** The history ended with the fault still in force (its end is then the run's end). */
+  readonly unfinished?: boolean | undefined;
+}
+
+/** How the copies lay once the run had settled, and how many nodes should have been up. */
+export interface FinalLayout {
+  /** The fewest copies of a shard on distinct live nodes. */
+  readonly leastLiveCopies: number;
+  readonly liveNodes: number;
+  readonly nodesHoldingCopies: number;
+  /** Nodes started (joined spares included) less those that left. */
+  readonly expectedNodes: number;
 }
 
 /** What a checker is given. */
@@ -26,6 +38,8 @@ export interface CheckerContext {
   readonly workloadNs: number;
   /** Whether every shard had all its copies when the run ended (replicated clusters). */
   readonly restoredAtEnd?: boolean | undefined;
+  /** The cluster as the run left it; absent when it could not be read. */
+  readonly finalLayout?: FinalLayout | undefined;
 }
 
 /** One thing a checker found wrong, with the operations that show it. */

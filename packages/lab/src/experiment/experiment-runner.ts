@@ -11,14 +11,15 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExperimentSpec } from '@isx/core';
 import { checkersFor } from '../checkers/checker-registry.js';
-import type { CheckerResult } from '../checkers/checker.js';
+import type { CheckerResult, FinalLayout } from '../checkers/checker.js';
 import { faultWindows } from '../history/fault-windows.js';
 import { HistoryWriter } from '../history/history-file.js';
 import { pairOperations } from '../history/operations.js';
 import { buildReport } from '../report/report-builder.js';
 import { renderReportHtml } from '../report/report-html.js';
 import type { ExperimentReport } from '../report/report-model.js';
-import { waitForQuiet } from './cluster-probe.js';
+import { fetchClusterView } from '../cluster-tables.js';
+import { copyLayout, waitForQuiet } from './cluster-probe.js';
 import { planFaults, type PlannedFault } from './fault-schedule.js';
 import { checkRunnable, startLabCluster, type LabCluster } from './lab-cluster.js';
 import { Nemesis } from './nemesis.js';
@@ -62,21 +63,26 @@ export async function runExperiment(
   monitor.start();
   let workloadNs = 0;
   let restoredAtEnd = true;
+  let finalLayout: FinalLayout | undefined;
+  const nemesis = new Nemesis({
+    network: lab.network,
+    nodes: lab.nodes,
+    namesById: lab.namesById,
+    dataDirs: lab.dataDirs,
+    router: lab.cluster.router,
+    routerUrl: lab.cluster.routerUrl,
+    clusterToken: lab.cluster.token,
+    spares: lab.spares,
+    startSpare: () => lab.startSpare(),
+    type: spec.workload.type,
+    history,
+  });
   try {
     const client = new OperationClient({
       routerUrl: lab.cluster.routerUrl,
       type: spec.workload.type,
       codec: registerCodec(spec.workload.type),
       timeoutMs: spec.workload.timeoutMs,
-    });
-    const nemesis = new Nemesis({
-      network: lab.network,
-      nodes: lab.nodes,
-      namesById: lab.namesById,
-      dataDirs: lab.dataDirs,
-      routerUrl: lab.cluster.routerUrl,
-      type: spec.workload.type,
-      history,
     });
     const workload = new Workload({ spec: spec.workload, seed: spec.seed, client, history });
     const progress = setInterval(() => log(progressLine(history, workload, nemesis)), 1_000);
@@ -93,14 +99,19 @@ export async function runExperiment(
       `  workload done: ${workload.counts.ok} ok, ${workload.counts.fail} fail, ${workload.counts.info} info`,
     );
     restoredAtEnd = await settle(spec, lab, nemesis, log);
+    finalLayout = await fetchClusterView(lab.cluster.routerUrl).then(
+      (view) => ({ ...copyLayout(view), expectedNodes: nemesis.expectedNodes }),
+      () => undefined,
+    );
     monitor.stop();
     await finalReads(spec, client, history, log);
   } finally {
     monitor.stop();
+    nemesis.close();
     await history.close();
     await lab.stop();
   }
-  const report = await judge(spec, history, startedAt, workloadNs, restoredAtEnd, log);
+  const report = await judge(spec, history, startedAt, workloadNs, { restoredAtEnd, finalLayout }, log);
   await writeFile(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(options.outDir, 'report.html'), renderReportHtml(report));
   log(`  report: ${join(options.outDir, 'report.html')}`);
@@ -140,26 +151,33 @@ async function followSchedule(
   }
 }
 
-/** Heals, restarts and waits for quiet (every node up, every shard with all its copies); returns whether it came. */
+/**
+ * Heals, restarts, waits for the operator's steps under way, then for quiet: the nodes
+ * expected (joined ones in, departed ones out) up, no step under way, every shard with all
+ * its copies on live nodes. Returns whether quiet came.
+ */
 async function settle(
   spec: ExperimentSpec,
   lab: LabCluster,
   nemesis: Nemesis,
   log: (line: string) => void,
 ): Promise<boolean> {
-  log('  healing every fault and restarting killed nodes…');
-  await nemesis.healEverything();
+  log('  healing every fault, restarting killed processes, finishing drains and restarts…');
+  if (!(await nemesis.healEverything())) {
+    log(`  steps still under way after 60 s: ${nemesis.unfinishedSteps.join(', ')}`);
+  }
+  const expected = nemesis.expectedNodes;
   const quiet = await waitForQuiet(
     lab.cluster.routerUrl,
-    spec.cluster.nodes,
+    expected,
     spec.settle.quietMs,
     30_000,
     spec.cluster.replicationFactor,
   );
   log(
     quiet
-      ? `  quiet for ${spec.settle.quietMs} ms`
-      : '  the cluster did not go quiet within 30 s; reading anyway',
+      ? `  quiet for ${spec.settle.quietMs} ms with ${expected} node(s)`
+      : `  the cluster did not go quiet with ${expected} node(s) within 30 s; reading anyway`,
   );
   return quiet;
 }
@@ -196,12 +214,12 @@ async function judge(
   history: HistoryWriter,
   startedAt: string,
   workloadNs: number,
-  restoredAtEnd: boolean,
+  end: { restoredAtEnd: boolean; finalLayout: FinalLayout | undefined },
   log: (line: string) => void,
 ): Promise<ExperimentReport> {
   const { operations, nemesis } = pairOperations(history.events);
   const faults = faultWindows(nemesis, workloadNs);
-  const context = { spec, operations, faults, workloadNs, restoredAtEnd };
+  const context = { spec, operations, faults, workloadNs, ...end };
   const results: CheckerResult[] = [];
   for (const checker of checkersFor(spec.checkers)) {
     const result = await checker.check(context);

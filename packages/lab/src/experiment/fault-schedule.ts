@@ -1,18 +1,22 @@
 /**
  * Turns a spec's fault list into the concrete schedule a run follows: periodic entries are
- * unrolled, and every `random` node or link end is drawn from the seed. The result depends
- * on the spec alone, so two runs of one spec inject the same faults at the same times.
- * Only `primaryOf` targets stay open, since the primary of a key is known only while the
- * cluster runs.
+ * unrolled, and every `random` node or link end is drawn from the seed, among the nodes
+ * started at the beginning (spares join later, and may have left by then). The result
+ * depends on the spec alone, so two runs of one spec inject the same faults at the same
+ * times. Only `primaryOf`, `moving` and `shardOf` targets stay open, since where a key lives
+ * and which steps are under way are known only while the cluster runs.
  */
-import type { ExperimentSpec, FaultSpec, LinkSpec, NodeTarget } from '@isx/core';
+import type { ExperimentSpec, FaultSpec, LinkSpec } from '@isx/core';
 import { deriveRandom, pickIndex, type Random } from '../internal/seeded-random.js';
 
 /** One fault of the schedule, with `random` resolved. */
 export interface PlannedFault {
   readonly atMs: number;
   readonly fault: FaultSpec;
-  /** When the fault is undone (a kill restarts, a link heals, a pause resumes); absent for `heal` and `restart`. */
+  /**
+   * When the fault is undone (a kill or a terminate restarts, a link heals, a pause resumes);
+   * absent for `heal`, `restart`, `join`, `drain` and `split`, and when no `durationMs` is given.
+   */
   readonly untilMs?: number | undefined;
 }
 
@@ -42,8 +46,8 @@ export function linkName(link: LinkSpec): string {
 }
 
 function undoTime(at: number, fault: FaultSpec): number | undefined {
-  if (fault.kind === 'heal' || fault.kind === 'restart') return undefined;
-  return fault.durationMs === undefined ? undefined : at + fault.durationMs;
+  if (!('durationMs' in fault) || fault.durationMs === undefined) return undefined;
+  return at + fault.durationMs;
 }
 
 function resolveFault(fault: FaultSpec, nodes: number, random: Random): FaultSpec {
@@ -54,7 +58,7 @@ function resolveFault(fault: FaultSpec, nodes: number, random: Random): FaultSpe
   return fault;
 }
 
-function resolveTarget(target: NodeTarget, nodes: number, random: Random): NodeTarget {
+function resolveTarget<T>(target: T, nodes: number, random: Random): T | `n${number}` {
   return target === 'random' ? `n${pickIndex(random, nodes) + 1}` : target;
 }
 

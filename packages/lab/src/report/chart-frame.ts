@@ -127,6 +127,10 @@ function bandColors(kind: string): { fill: string; opacity: number; text: string
   if (['partition', 'delay', 'drop', 'reset'].includes(kind)) {
     return { fill: '#fbc02d', opacity: 0.24, text: '#8a6d00' };
   }
+  // The operator's steps: the cluster changes shape on purpose.
+  if (['join', 'drain', 'terminate', 'split'].includes(kind)) {
+    return { fill: '#1e88e5', opacity: 0.12, text: '#0d47a1' };
+  }
   return { fill: '#fb8c00', opacity: 0.16, text: '#a14b00' };
 }
 

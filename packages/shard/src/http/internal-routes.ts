@@ -4,7 +4,8 @@
  * - `POST /internal/shards/fence` and `/unfence`: close and reopen a range for writes;
  * - `GET /internal/shards/export`: stream a range's entities as JSON lines;
  * - `POST /internal/shards/copy`: pull a range from another node (the move's copy step);
- * - `POST /internal/shards/drop`: delete a range this node no longer owns;
+ * - `GET /internal/shards/copies`: the copies in progress, with entities and bytes so far;
+ * - `POST /internal/shards/drop`: delete a range of which this node holds no copy any more;
  * - `POST /internal/replicate`: take the next entry of a shard's log (a backup, phase 3);
  * - `GET /internal/shards/status?shardId=`: how far this node's copy of a shard goes.
  * Without the right token every one answers 401 and does nothing.
@@ -22,10 +23,12 @@ import {
   shardScopeSchema,
   tokensMatch,
   validationError,
+  type CopiesInProgress,
+  type ShardStatus,
   type KeyRange,
 } from '@isx/core';
 import type { z } from 'zod';
-import type { EntityStore } from '../entity-store.js';
+import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import type { LogPositions } from '../replication/log-position.js';
@@ -51,6 +54,8 @@ export interface InternalRoutesOptions {
 /** Handles the request if it is an internal route; returns false when it is not one. */
 export function createInternalRoutes(options: InternalRoutesOptions) {
   const { store, ownership } = options;
+  /** The copies this node is pulling, for `GET /internal/shards/copies`. */
+  const copies = new Set<CopiesInProgress['copies'][number]>();
 
   return async function internal(request: IncomingMessage, response: ServerResponse): Promise<boolean> {
     const url = new URL(request.url ?? '/', 'http://node');
@@ -72,7 +77,13 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       }
       case 'POST /internal/shards/fence': {
         const fence = await readBody(request, fenceRequestSchema);
-        await ownership.fence(fence.shardId, fence.type, fence.range, fence.ttlMs);
+        await ownership.fence(
+          fence.shardId,
+          fence.type,
+          fence.range,
+          fence.ttlMs,
+          fence.blocksReads ?? false,
+        );
         sendJson(response, 200, { fenced: fence.shardId });
         return true;
       }
@@ -113,37 +124,51 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       case 'GET /internal/shards/status': {
         const shardId = url.searchParams.get('shardId');
         if (!shardId) throw new IsxError('INVALID_REQUEST', 'status needs ?shardId=');
-        sendJson(response, 200, await options.replicas.status(shardId));
+        const status: ShardStatus = await options.replicas.status(shardId);
+        const shard = ownership.map?.replicasOf(ownership.nodeId).find((s) => s.id === shardId);
+        if (url.searchParams.get('count') === '1' && shard) {
+          status.entities = await store.count(shard.type, shard.range);
+        }
+        sendJson(response, 200, status);
         return true;
       }
       case 'POST /internal/shards/copy': {
         const copy = await readBody(request, copyRequestSchema);
-        const offeredToken = options.token;
-        sendJson(
-          response,
-          200,
-          await copyShard({
+        const entry = { shardId: copy.shardId, entities: 0, bytes: 0, startedAt: new Date().toISOString() };
+        copies.add(entry);
+        try {
+          const result = await copyShard({
             store,
             request: copy,
-            token: offeredToken,
+            token: options.token,
             peers: options.peers,
             positions: options.positions,
-          }),
-        );
+            progress: (copied) => Object.assign(entry, copied),
+          });
+          sendJson(response, 200, result);
+        } finally {
+          copies.delete(entry);
+        }
+        return true;
+      }
+      case 'GET /internal/shards/copies': {
+        const answer: CopiesInProgress = { copies: [...copies].map((c) => ({ ...c })) };
+        sendJson(response, 200, answer);
         return true;
       }
       case 'POST /internal/shards/drop': {
         const scope = await readBody(request, shardScopeSchema);
-        const owned = ownership.map
-          ?.shardsOf(ownership.nodeId)
+        // A copy this node leads or backs up in the current map is still needed.
+        const held = ownership.map
+          ?.replicasOf(ownership.nodeId)
           .some((s) => s.type === scope.type && overlaps(s.range, scope.range));
-        if (owned)
+        if (held)
           throw new IsxError(
             'CONFLICT',
-            `Node ${ownership.nodeId} still owns part of that range; it will not drop it.`,
+            `Node ${ownership.nodeId} still holds a copy of part of that range; it will not drop it.`,
           );
         let dropped = 0;
-        const ops = [];
+        const ops: StoreOp[] = [];
         for await (const entity of store.scan(scope.type, scope.range)) {
           ops.push({
             kind: 'del-entity' as const,
@@ -153,7 +178,10 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
           });
           dropped += 1;
         }
-        if (ops.length > 0) await store.write(ops);
+        // The log position goes too: a later catch-up must not take the missing data as held.
+        ops.push(...(await options.positions.forgetOps(scope.shardId)));
+        await store.write(ops);
+        options.positions.forgotten(scope.shardId);
         sendJson(response, 200, { dropped });
         return true;
       }

@@ -3,8 +3,10 @@
  * the primary for the entries after the last one it holds and applies them, instead of
  * copying the whole shard. It works only if the primary still keeps the replica's last entry
  * *with the same epoch*: otherwise the replica may hold an entry that no in-sync replica has,
- * and the caller must copy the shard instead. The router runs it while the primary is fenced,
- * so the log does not move meanwhile. It never applies an entry out of order.
+ * and the caller must copy the shard instead. A replica that copied the shard before its first
+ * entry catches up from the first entry on. The router runs it while writes go on, to bring a
+ * new replica close, and once more with the primary fenced, so that the log does not move for
+ * the last entries. It never applies an entry out of order.
  */
 import { CLUSTER_TOKEN_HEADER, IsxError, logEntriesAnswerSchema, type ReplicatedEntity } from '@isx/core';
 import type { EntityStore, StoreOp } from '../entity-store.js';
@@ -19,8 +21,8 @@ export async function logAfter(
   const shardId = query.get('shardId');
   const after = Number(query.get('after'));
   const epoch = Number(query.get('epoch'));
-  if (!shardId || !Number.isInteger(after) || after < 1 || !Number.isInteger(epoch)) {
-    throw new IsxError('INVALID_REQUEST', 'log needs ?shardId=, ?after= (≥ 1) and ?epoch=');
+  if (!shardId || !Number.isInteger(after) || after < 0 || !Number.isInteger(epoch)) {
+    throw new IsxError('INVALID_REQUEST', 'log needs ?shardId=, ?after= (≥ 0) and ?epoch=');
   }
   const entries = await positions.entriesAfter(shardId, after, epoch);
   if (!entries) {
@@ -48,7 +50,10 @@ export interface CatchUpOptions {
 export async function catchUp(options: CatchUpOptions): Promise<{ entries: number; seq: number }> {
   const { store, positions, shardId } = options;
   const held = await positions.get(shardId);
-  if (held.seq === 0) throw new IsxError('REPLICATION_GAP', `This node holds nothing of shard ${shardId}.`);
+  // Position 0 is a starting point only if a copy recorded it; otherwise this node has nothing.
+  if (held.seq === 0 && !(await positions.recorded(shardId))) {
+    throw new IsxError('REPLICATION_GAP', `This node holds nothing of shard ${shardId}.`);
+  }
   const query = new URLSearchParams({ shardId, after: String(held.seq), epoch: String(held.epoch) });
   const url = `${options.sourceUrl}/internal/shards/log?${query.toString()}`;
   const response = await fetch(options.peers?.resolve(url) ?? url, {

@@ -62,8 +62,20 @@ export class LogPositions {
     return ops;
   }
 
-  /** The kept entries after `seq`, in order; `undefined` if entry `seq` (of `epoch`) is not kept. */
+  /**
+   * The kept entries after `seq`, in order; `undefined` if entry `seq` (of `epoch`) is not kept.
+   * After `seq` 0 (a copy taken before the first entry) they are every entry from the first,
+   * provided the tail still starts there.
+   */
   async entriesAfter(shardId: string, seq: number, epoch: number): Promise<LogEntry[] | undefined> {
+    if (seq === 0) {
+      const entries: LogEntry[] = [];
+      for await (const [, value] of this.#store.metaRange(entryName(shardId, 1), `log-entry/${shardId}/~`)) {
+        entries.push(value as LogEntry);
+      }
+      if (entries.length === 0) return (await this.get(shardId)).seq === 0 ? [] : undefined;
+      return entries[0]!.seq === 1 ? entries : undefined;
+    }
     const from = entryName(shardId, seq);
     const entries: LogEntry[] = [];
     let first = true;
@@ -77,6 +89,25 @@ export class LogPositions {
       entries.push(entry);
     }
     return first ? undefined : entries;
+  }
+
+  /** Whether this node has recorded a position for the shard (a copy or an entry), even 0. */
+  async recorded(shardId: string): Promise<boolean> {
+    return (await this.#store.getMeta<LogPosition>(metaName(shardId))) !== undefined;
+  }
+
+  /** The ops that forget this node's position and kept log of a shard it no longer holds. */
+  async forgetOps(shardId: string): Promise<StoreOp[]> {
+    const ops: StoreOp[] = [{ kind: 'del-meta', name: metaName(shardId) }];
+    for await (const [name] of this.#store.metaRange(entryName(shardId, 0), `log-entry/${shardId}/~`)) {
+      ops.push({ kind: 'del-meta', name });
+    }
+    return ops;
+  }
+
+  /** Forgets the cached position once the batch of {@link forgetOps} was written. */
+  forgotten(shardId: string): void {
+    this.#cache.delete(shardId);
   }
 
   /** Records that the batch holding {@link op} was written. */
