@@ -251,15 +251,20 @@ class Plan {
   }
 
   /** Counts the step as done. */
+  /**
+   * Counts the step as done. A step under way may be done in part already (a move whose new
+   * copy is in the map, its old one not yet removed): only what the map does not show yet counts.
+   */
   #apply(action: ReplicaAction, shard: PlacedShard): void {
     const count = (id: string): { replicas: number; primaries: number } => this.#count(shard.type, id);
-    if (action.kind === 'add-replica') count(action.to).replicas += 1;
-    if (action.kind === 'move-replica') {
+    const holds = (id: string): boolean => this.#holds(shard, id);
+    if ((action.kind === 'add-replica' || action.kind === 'move-replica') && !holds(action.to)) {
       count(action.to).replicas += 1;
+    }
+    if ((action.kind === 'move-replica' || action.kind === 'remove-replica') && holds(action.from)) {
       count(action.from).replicas -= 1;
     }
-    if (action.kind === 'remove-replica') count(action.from).replicas -= 1;
-    if (action.kind === 'transfer-primary') {
+    if (action.kind === 'transfer-primary' && shard.node !== action.to) {
       count(action.to).primaries += 1;
       count(action.from).primaries -= 1;
     }

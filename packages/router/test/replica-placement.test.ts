@@ -311,6 +311,30 @@ describe('replica placement: balance', function () {
     expect(spread(after.primaries)).to.be.at.most(1);
   });
 
+  it('counts a move half done (its new copy in the map, its old one not yet removed) only once', function () {
+    // Two moves into n4 are in their removal: their new copies are in the map, their old ones
+    // (on n1 and n2) not yet gone. Once they are, every node holds four copies. Counting the
+    // new copies a second time would make n4 look two too full and send a copy back from it.
+    const shards = [
+      shard('s1', 'n3', ['n4', 'n1']),
+      shard('s2', 'n3', ['n4', 'n2']),
+      shard('s3', 'n1', ['n2']),
+      shard('s4', 'n1', ['n2']),
+      shard('s5', 'n1', ['n3']),
+      shard('s6', 'n2', ['n3']),
+      shard('s7', 'n2', ['n4']),
+      shard('s8', 'n1', ['n4']),
+    ];
+    const inProgress: ReplicaAction[] = [
+      { kind: 'move-replica', shardId: 's1', from: 'n1', to: 'n4', reason: 'balance' },
+      { kind: 'move-replica', shardId: 's2', from: 'n2', to: 'n4', reason: 'balance' },
+    ];
+    const input = { shards, nodes: nodes(['n1', 'n2', 'n3', 'n4']), factor: 2, minInSync: 1 };
+    expect(
+      planReplicaActions({ ...input, inProgress }).filter((a) => a.kind === 'move-replica'),
+    ).to.deep.equal([]);
+  });
+
   it('leaves out the shards it is told are busy', function () {
     const shards = [shard('s1', 'n1', ['n2']), shard('s2', 'n1', ['n2'])];
     const plan = planReplicaActions({
