@@ -157,6 +157,7 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
   narrator.say(`${before.node} restarted on its data directory; ${joined} joined empty`);
   const rebalanced = await balanced(cluster.routerUrl);
   showNodes(rebalanced.view);
+  show(rebalanced.view);
   narrator.check(
     true,
     `balanced ${(rebalanced.ms / 1000).toFixed(1)} s after the join: every shard has three copies, and copies and primaries per node differ by at most one`,
@@ -175,6 +176,7 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
   await exited;
   const drained = await balanced(cluster.routerUrl);
   showNodes(drained.view);
+  show(drained.view);
   narrator.check(
     heldAtExit === 0,
     `${joined} held no copy when it exited, ${((performance.now() - drainStarted) / 1000).toFixed(1)} s after SIGTERM`,
