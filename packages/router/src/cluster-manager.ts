@@ -33,11 +33,10 @@ import { FailureDetector, type Liveness } from './failure-detector.js';
 import { IdGenerator } from './id-generator.js';
 import { createNodeCaller, type NodeCaller } from './node-calls.js';
 import { MoveCoordinator, type MoveCluster, type MoveOutcome } from './move-coordinator.js';
-import { ReplicationCoordinator } from './replication-coordinator.js';
+import type { ReplicationCoordinator } from './replication-coordinator.js';
 import { initialShards } from './placement.js';
-import { Rebalancer } from './rebalancer.js';
-import type { ReplicaAction } from './replica-placement.js';
-import { ReplicaMover } from './replica-mover.js';
+import type { Rebalancer } from './rebalancer.js';
+import { createReplicationParts } from './replication-parts.js';
 
 export interface ClusterManagerOptions {
   dataDir: string;
@@ -110,39 +109,21 @@ export class ClusterManager {
     });
     const factor = options.replicationFactor ?? 1;
     if (factor > 1) {
-      const minInSync = options.minInSync ?? Math.min(2, factor);
-      const mover = new ReplicaMover({
+      const parts = createReplicationParts({
         cluster,
         calls: this.#calls,
         logger: options.logger,
-        minInSync,
-        ...(options.moveBytesPerSecond === undefined
-          ? {}
-          : { copyBytesPerSecond: options.moveBytesPerSecond }),
-      });
-      const rebalancer = new Rebalancer({
-        cluster,
-        mover,
         factor,
-        minInSync,
+        minInSync: options.minInSync ?? Math.min(2, factor),
         liveNodes: () =>
           this.nodes()
             .filter((n) => n.status === 'alive')
             .map((n) => ({ id: n.record.id, types: n.record.types, draining: n.record.draining === true })),
-        ...(options.maxConcurrentMoves === undefined ? {} : { maxConcurrent: options.maxConcurrentMoves }),
-        logger: options.logger,
+        maxConcurrentMoves: options.maxConcurrentMoves,
+        moveBytesPerSecond: options.moveBytesPerSecond,
       });
-      this.#rebalancer = rebalancer;
-      this.#replication = new ReplicationCoordinator({
-        cluster,
-        calls: this.#calls,
-        liveNodes: () =>
-          this.nodes()
-            .filter((n) => n.status === 'alive')
-            .map((n) => ({ id: n.record.id })),
-        onChange: () => rebalancer.kick(),
-        logger: options.logger,
-      });
+      this.#rebalancer = parts.rebalancer;
+      this.#replication = parts.coordinator;
     }
     for (const node of state.nodes) this.#detector.watch(node.id);
   }
@@ -313,7 +294,7 @@ export class ClusterManager {
   }
 
   async #moveReplicated(rebalancer: Rebalancer, shardId: string, to: string): Promise<MoveOutcome> {
-    const { type, shard } = this.#findShard(shardId);
+    const { type } = this.#findShard(shardId);
     const target = this.nodes().find((n) => n.record.id === to);
     if (!target) throw new IsxError('UNKNOWN_NODE', `No node ${to} is registered.`);
     if (target.status !== 'alive' || target.record.draining === true || !target.record.types.includes(type)) {
@@ -322,18 +303,7 @@ export class ClusterManager {
         `Node ${to} cannot lead shard ${shardId}: it is ${target.record.draining ? 'draining' : target.status}${target.record.types.includes(type) ? '' : ` and does not serve ${type}`}.`,
       );
     }
-    const from = shard.node;
-    const steps: ReplicaAction[] =
-      to === from
-        ? []
-        : shard.backups?.includes(to)
-          ? [{ kind: 'transfer-primary', shardId, from, to, reason: 'balance' }]
-          : [
-              { kind: 'add-replica', shardId, to, reason: 'balance' },
-              { kind: 'transfer-primary', shardId, from, to, reason: 'balance' },
-              { kind: 'remove-replica', shardId, from, reason: 'balance' },
-            ];
-    const outcome = await rebalancer.perform(steps);
+    const { from, ...outcome } = await rebalancer.movePrimary(shardId, to);
     return {
       shardId,
       from,

@@ -13,7 +13,12 @@
 import { IsxError, type MoveView } from '@isx/core';
 import type { Logger } from 'pino';
 import type { MoveCluster } from './move-coordinator.js';
-import { planReplicaActions, type PlacementNode, type ReplicaAction } from './replica-placement.js';
+import {
+  planReplicaActions,
+  primaryMoveSteps,
+  type PlacementNode,
+  type ReplicaAction,
+} from './replica-placement.js';
 import type { CopyOutcome, ReplicaMover, StepProgress } from './replica-mover.js';
 
 /** How long a shard whose step failed is left alone. */
@@ -140,9 +145,22 @@ export class Rebalancer {
   }
 
   /**
-   * Runs `steps` on one shard now, one after another (an operator's `isx move`), and resolves
-   * with how long a hand-over among them paused the shard. Refused with `MOVE_IN_PROGRESS`
-   * while a step runs on the shard.
+   * Makes `to` the primary of the shard now (an operator's `isx move`); resolves with the old
+   * primary, what a new copy brought over and how long the hand-over paused the shard.
+   */
+  async movePrimary(
+    shardId: string,
+    to: string,
+  ): Promise<{ from: string; pausedMs?: number; copied?: CopyOutcome }> {
+    const { type, shard } = this.#options.cluster.findShard(shardId);
+    const placed = { id: shard.id, type, node: shard.node, backups: shard.backups ?? [] };
+    const steps = primaryMoveSteps(placed, to);
+    return { from: shard.node, ...(await this.perform(steps)) };
+  }
+
+  /**
+   * Runs `steps` on one shard now, one after another, and resolves with how long a hand-over
+   * among them paused the shard. Refused with `MOVE_IN_PROGRESS` while a step runs on the shard.
    */
   async perform(steps: readonly ReplicaAction[]): Promise<{ pausedMs?: number; copied?: CopyOutcome }> {
     const first = steps[0];

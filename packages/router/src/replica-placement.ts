@@ -76,6 +76,22 @@ export interface PlacementInput {
   readonly limit?: number;
 }
 
+/**
+ * The steps that make `to` the primary of `shard` (an operator's move): a hand-over if `to` is
+ * a backup; else a copy there, a hand-over and the removal of the old primary's copy.
+ */
+export function primaryMoveSteps(shard: PlacedShard, to: string): ReplicaAction[] {
+  const { id: shardId, node: from } = shard;
+  if (to === from) return [];
+  const handOver: ReplicaAction = { kind: 'transfer-primary', shardId, from, to, reason: 'balance' };
+  if (shard.backups.includes(to)) return [handOver];
+  return [
+    { kind: 'add-replica', shardId, to, reason: 'balance' },
+    handOver,
+    { kind: 'remove-replica', shardId, from, reason: 'balance' },
+  ];
+}
+
 /** The next steps towards a placement where every shard has its copies, evenly spread. */
 export function planReplicaActions(input: PlacementInput): ReplicaAction[] {
   const plan = new Plan(input);

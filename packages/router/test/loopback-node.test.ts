@@ -9,20 +9,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import nock from 'nock';
-import type { RunningRouter } from '@isx/router';
-import {
-  expectEnvelope,
-  send,
-  startFixtureRouter,
-  startLoopbackNode,
-  type LoopbackNode,
-} from './support/router-fixture.js';
+import { expectEnvelope, send, startFixtureRouter, useLoopbackNodeRouter } from './support/router-fixture.js';
 
 const NODE_TIMEOUT_MS = 200;
 
 describe('router: a real node on loopback', () => {
-  let node: LoopbackNode | undefined;
-  let router: RunningRouter | undefined;
+  const loopback = useLoopbackNodeRouter(NODE_TIMEOUT_MS);
   let nockWasActive = false;
 
   before(() => {
@@ -32,19 +24,6 @@ describe('router: a real node on loopback', () => {
 
   after(() => {
     if (nockWasActive) nock.activate();
-  });
-
-  async function start(handle: Parameters<typeof startLoopbackNode>[0]): Promise<RunningRouter> {
-    node = await startLoopbackNode(handle);
-    router = (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, node3Url: node.url })).router;
-    return router;
-  }
-
-  afterEach(async () => {
-    await router?.close();
-    await node?.close();
-    router = undefined;
-    node = undefined;
   });
 
   describe('that cannot be connected to', () => {
@@ -87,7 +66,9 @@ describe('router: a real node on loopback', () => {
 
     it('answers 503 NODE_UNAVAILABLE, retryable, once the node timeout passes without a connection', async () => {
       const node3Url = await unconnectableUrl();
-      router = (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, node3Url, holdMs: 0 })).router;
+      const router = loopback.adopt(
+        (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, node3Url, holdMs: 0 })).router,
+      );
 
       const started = Date.now();
       const response = await send(router.url, 'PUT', '/ledger/far', {
@@ -107,7 +88,7 @@ describe('router: a real node on loopback', () => {
     };
 
     it('answers 504 NODE_TIMEOUT naming the node when a GET takes longer than the timeout', async () => {
-      const url = (await start(neverAnswer)).url;
+      const url = (await loopback.start(neverAnswer)).url;
 
       const started = Date.now();
       const response = await send(url, 'GET', '/ledger/slow');
@@ -116,14 +97,14 @@ describe('router: a real node on loopback', () => {
       const error = expectEnvelope(response, 504, 'NODE_TIMEOUT');
       expect(error.message).to.contain('node-3');
       expect(error.details).to.deep.equal({ node: 'node-3', shard: 'ledger-all' });
-      expect(node!.received).to.deep.equal(['GET /ledger/slow']);
+      expect(loopback.node.received).to.deep.equal(['GET /ledger/slow']);
       expect(elapsed)
         .to.be.at.least(NODE_TIMEOUT_MS - 20)
         .and.below(NODE_TIMEOUT_MS * 10);
     });
 
     it('answers 504 NODE_TIMEOUT to a PUT and does not send it again', async () => {
-      const url = (await start(neverAnswer)).url;
+      const url = (await loopback.start(neverAnswer)).url;
 
       const response = await send(url, 'PUT', '/ledger/slow', {
         headers: { 'content-type': 'application/json' },
@@ -132,12 +113,12 @@ describe('router: a real node on loopback', () => {
 
       const error = expectEnvelope(response, 504, 'NODE_TIMEOUT');
       expect(error.details).to.include({ node: 'node-3' });
-      expect(node!.received).to.deep.equal(['PUT /ledger/slow']);
+      expect(loopback.node.received).to.deep.equal(['PUT /ledger/slow']);
     });
 
     it('relays an answer that comes within the timeout', async () => {
       const url = (
-        await start((request, response) => {
+        await loopback.start((request, response) => {
           request.resume();
           setTimeout(() => response.end('{"key":"ok","version":1,"data":{}}'), NODE_TIMEOUT_MS / 4);
         })
@@ -163,7 +144,7 @@ describe('router: a real node on loopback', () => {
     };
 
     it('sends a GET once more on a fresh connection and relays that answer', async () => {
-      const url = (await start(answerThenDropOnce)).url;
+      const url = (await loopback.start(answerThenDropOnce)).url;
 
       const first = await send(url, 'GET', '/ledger/a');
       const second = await send(url, 'GET', '/ledger/b');
@@ -171,12 +152,12 @@ describe('router: a real node on loopback', () => {
       expect(first.status, first.text).to.equal(200);
       expect(second.status, second.text).to.equal(200);
       expect(second.json).to.deep.equal({ key: 'k', version: 1, data: { index: 2 } });
-      expect(node!.received).to.deep.equal(['GET /ledger/a', 'GET /ledger/b', 'GET /ledger/b']);
-      expect(node!.connections).to.equal(2);
+      expect(loopback.node.received).to.deep.equal(['GET /ledger/a', 'GET /ledger/b', 'GET /ledger/b']);
+      expect(loopback.node.connections).to.equal(2);
     });
 
     it('does not send a PUT again, and answers 502 NODE_CONNECTION_LOST', async () => {
-      const url = (await start(answerThenDropOnce)).url;
+      const url = (await loopback.start(answerThenDropOnce)).url;
 
       await send(url, 'GET', '/ledger/a');
       const response = await send(url, 'PUT', '/ledger/b', {
@@ -186,12 +167,12 @@ describe('router: a real node on loopback', () => {
 
       const error = expectEnvelope(response, 502, 'NODE_CONNECTION_LOST');
       expect(error.details).to.include({ node: 'node-3', shard: 'ledger-all' });
-      expect(node!.received).to.deep.equal(['GET /ledger/a', 'PUT /ledger/b']);
+      expect(loopback.node.received).to.deep.equal(['GET /ledger/a', 'PUT /ledger/b']);
     });
 
     it('sends a GET again only once, and answers 502 NODE_CONNECTION_LOST when the fresh connection drops too', async () => {
       const url = (
-        await start((request, response, index) => {
+        await loopback.start((request, response, index) => {
           request.resume();
           if (index >= 1) request.socket.destroy();
           else response.end('{"key":"k","version":1,"data":{}}');
@@ -202,7 +183,7 @@ describe('router: a real node on loopback', () => {
       const response = await send(url, 'GET', '/ledger/b');
 
       expectEnvelope(response, 502, 'NODE_CONNECTION_LOST');
-      expect(node!.received).to.deep.equal(['GET /ledger/a', 'GET /ledger/b', 'GET /ledger/b']);
+      expect(loopback.node.received).to.deep.equal(['GET /ledger/a', 'GET /ledger/b', 'GET /ledger/b']);
     });
   });
 });

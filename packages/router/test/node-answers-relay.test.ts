@@ -14,7 +14,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { expect } from 'chai';
 import type { RunningRouter } from '@isx/router';
-import { send, startFixtureRouter, startLoopbackNode, type LoopbackNode } from './support/router-fixture.js';
+import { send, useLoopbackNodeRouter } from './support/router-fixture.js';
 import { NODE_TIMEOUT_MS, useMockedNodeRouter } from './support/mocked-node-router.js';
 
 describe('router: relaying what a node answers', () => {
@@ -118,15 +118,14 @@ describe('router: relaying what a node answers', () => {
     // The node here is a real one on loopback (node-3, type `ledger`), behind a router of its
     // own on undici's default pool: a MockAgent cannot see the Content-Length undici sends.
     const body = '{ "title" : "Été ☀️ sale",\n  "budget":1200.50,  "tags":["a" ,"b"] }\n';
-    let node: LoopbackNode | undefined;
-    let router: RunningRouter | undefined;
+    const loopback = useLoopbackNodeRouter(NODE_TIMEOUT_MS);
     /** The headers and the body of each request the node received, in order. */
     let received: Array<{ headers: IncomingHttpHeaders; body: string }>;
 
     /** Starts the node, which answers `{ key, version: 1 }`, and a router in front of it. */
-    async function start(): Promise<RunningRouter> {
+    function start(): Promise<RunningRouter> {
       received = [];
-      node = await startLoopbackNode((request, response) => {
+      return loopback.start((request, response) => {
         const chunks: Buffer[] = [];
         request.on('data', (chunk: Buffer) => chunks.push(chunk));
         request.on('end', () => {
@@ -136,16 +135,7 @@ describe('router: relaying what a node answers', () => {
           response.end(JSON.stringify({ key, version: 1 }));
         });
       });
-      router = (await startFixtureRouter({ nodeTimeoutMs: NODE_TIMEOUT_MS, node3Url: node.url })).router;
-      return router;
     }
-
-    afterEach(async () => {
-      await router?.close();
-      await node?.close();
-      router = undefined;
-      node = undefined;
-    });
 
     it('reaches the node byte for byte as the caller sent it, with its Content-Type', async () => {
       const url = (await start()).url;
@@ -157,7 +147,7 @@ describe('router: relaying what a node answers', () => {
 
       expect(response.status, response.text).to.equal(200);
       expect(response.json).to.deep.equal({ key: 'summer', version: 1 });
-      expect(node!.received).to.deep.equal(['PUT /ledger/summer']);
+      expect(loopback.node.received).to.deep.equal(['PUT /ledger/summer']);
       expect(received[0]!.headers['content-type']).to.equal('application/json; charset=utf-8');
       expect(received[0]!.headers['content-length']).to.equal(String(Buffer.byteLength(body)));
       expect(received[0]!.body).to.equal(body);
@@ -174,7 +164,7 @@ describe('router: relaying what a node answers', () => {
       });
 
       expect(response.status, response.text).to.equal(200);
-      expect(node!.received).to.deep.equal(['PUT /ledger/bulk']);
+      expect(loopback.node.received).to.deep.equal(['PUT /ledger/bulk']);
       expect(received[0]!.headers['content-length']).to.equal(String(Buffer.byteLength(large)));
       const receivedBody = received[0]!.body;
       expect(receivedBody).to.have.lengthOf(large.length);

@@ -197,3 +197,43 @@ export async function startLoopbackNode(
     },
   });
 }
+
+/** A loopback node (node-3, type `ledger`) with a fixture router in front, as `useLoopbackNodeRouter` gives. */
+export interface LoopbackNodeRouter {
+  /** Starts the node with `handle` and a router in front of it; resolves to the router. */
+  start(handle: Parameters<typeof startLoopbackNode>[0]): Promise<RunningRouter>;
+  /** The node the running test started. */
+  readonly node: LoopbackNode;
+  /** Has a router the test started by itself closed after it too; returns it. */
+  adopt(router: RunningRouter): RunningRouter;
+}
+
+/**
+ * Mocha hooks for tests against a real node on loopback: each test starts its node and router
+ * with `start`, and both are closed after it.
+ */
+export function useLoopbackNodeRouter(nodeTimeoutMs: number): LoopbackNodeRouter {
+  let node: LoopbackNode | undefined;
+  let router: RunningRouter | undefined;
+  afterEach(async () => {
+    await router?.close();
+    await node?.close();
+    router = undefined;
+    node = undefined;
+  });
+  return {
+    async start(handle) {
+      node = await startLoopbackNode(handle);
+      router = (await startFixtureRouter({ nodeTimeoutMs, node3Url: node.url })).router;
+      return router;
+    },
+    get node() {
+      if (!node) throw new Error('no loopback node was started in this test');
+      return node;
+    },
+    adopt(started) {
+      router = started;
+      return started;
+    },
+  };
+}
