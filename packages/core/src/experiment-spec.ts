@@ -229,6 +229,17 @@ export const clusterSpecSchema = z.strictObject({
   shardsPerType: z.number().int().min(1).max(1024).default(8),
   /** How long the router waits for a node before it answers 504. */
   nodeTimeoutMs: positiveMs.default(1_000),
+  /**
+   * The router's automatic splits (DESIGN §6). Off unless given, so that the map of a seeded
+   * run changes only by its faults and by rebalancing; a knob left out stays off.
+   */
+  autoSplit: z
+    .strictObject({
+      maxShardEntities: z.number().int().min(0).default(0),
+      loadShare: probability.default(0),
+      minOpsPerSec: z.number().min(0).default(50),
+    })
+    .optional(),
 });
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 

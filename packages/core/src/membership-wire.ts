@@ -35,10 +35,31 @@ export const registerResponseSchema = z.object({
 });
 export type RegisterResponse = z.infer<typeof registerResponseSchema>;
 
+/**
+ * What a node reports, about once a second, of a shard it leads: how many records it holds
+ * (tombstones included: they take room too) and how busy it is. The router splits a shard
+ * that grows too large or takes too great a share of its type's operations (DESIGN §6).
+ */
+export const shardLoadSchema = z.strictObject({
+  shardId: shardIdSchema,
+  records: z.number().int().min(0),
+  /** Keyed operations per second the primary served since its last report. */
+  opsPerSec: z.number().min(0),
+  /**
+   * A partition key that divides the recent operations about evenly, from a sample of them;
+   * absent when too few were sampled or one partition key takes most of them (a hot key
+   * that no split can spread).
+   */
+  loadSplitAt: z.string().min(1).max(1024).optional(),
+});
+export type ShardLoad = z.infer<typeof shardLoadSchema>;
+
 /** `POST /internal/heartbeat` */
 export const heartbeatRequestSchema = z.strictObject({
   nodeId: nodeIdSchema,
   mapVersion: z.number().int().min(0),
+  /** The load of the shards the node leads; sent about once a second, not with every beat. */
+  load: z.array(shardLoadSchema).max(10_000).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof heartbeatRequestSchema>;
 

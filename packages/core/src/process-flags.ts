@@ -55,6 +55,14 @@ export const routerFlagsSchema = z
     'max-concurrent-moves': z.coerce.number().int().min(1).max(64).default(2),
     /** How fast a new replica may copy its shard, in MB/s (0: unlimited). */
     'move-rate-mb': z.coerce.number().min(0).max(10_000).default(0),
+    /** Split a shard automatically once it holds more records than this (0: never). */
+    'max-shard-entities': z.coerce.number().int().min(0).default(100_000),
+    /** Split a shard automatically once it serves more than this share of its type's operations (0: never). */
+    'split-load-share': z.coerce.number().min(0).max(1).default(0.5),
+    /** ... but only while the type serves at least this many operations per second. */
+    'split-min-ops': z.coerce.number().min(0).default(200),
+    /** Automatic splits stop once a type has this many shards. */
+    'max-shards-per-type': z.coerce.number().int().min(1).max(4096).default(256),
     'heartbeat-ms': z.coerce.number().int().min(10).max(60_000).default(200),
     'suspect-after-ms': z.coerce.number().int().min(10).max(600_000).default(600),
     'dead-after-ms': z.coerce.number().int().min(10).max(600_000).default(1000),

@@ -84,6 +84,10 @@ export const clusterViewSchema = z.object({
           node: z.string(),
           backups: z.array(z.string()).optional(),
           epoch: z.number().int().min(0).optional(),
+          /** Records its primary last reported (dynamic clusters). */
+          records: z.number().int().min(0).optional(),
+          /** Keyed operations per second its primary last reported. */
+          opsPerSec: z.number().min(0).optional(),
         }),
       ),
     }),
@@ -100,6 +104,8 @@ export const clusterViewSchema = z.object({
       bytesCopied: z.number().int().min(0),
     })
     .optional(),
+  /** Shards the router split by itself since it started, by cause (dynamic clusters). */
+  autoSplits: z.object({ size: z.number().int().min(0), load: z.number().int().min(0) }).optional(),
 });
 export type ClusterView = z.infer<typeof clusterViewSchema>;
 

@@ -60,6 +60,10 @@ export function shardsTable(view: ClusterView): string {
   const replicated = Object.values(view.types).some((layout) =>
     layout.shards.some((s) => s.backups !== undefined),
   );
+  // Dynamic clusters show what each primary last reported of its size and load.
+  const measured = Object.values(view.types).some((layout) =>
+    layout.shards.some((s) => s.records !== undefined),
+  );
   const rows = Object.entries(view.types).flatMap(([type, layout]) =>
     layout.shards.map((s) => [
       type,
@@ -68,8 +72,17 @@ export function shardsTable(view: ClusterView): string {
       formatRange(s.range),
       s.node,
       ...(replicated ? [(s.backups ?? []).join(',') || '-', String(s.epoch ?? 0)] : []),
+      ...(measured
+        ? [
+            s.records === undefined ? '-' : String(s.records),
+            s.opsPerSec === undefined ? '-' : s.opsPerSec.toFixed(0),
+          ]
+        : []),
     ]),
   );
   const headers = ['TYPE', 'SHARD', 'PARTITIONER', 'RANGE', replicated ? 'PRIMARY' : 'NODE'];
-  return formatTable(replicated ? [...headers, 'BACKUPS', 'EPOCH'] : headers, rows);
+  return formatTable(
+    [...headers, ...(replicated ? ['BACKUPS', 'EPOCH'] : []), ...(measured ? ['RECORDS', 'OPS/S'] : [])],
+    rows,
+  );
 }

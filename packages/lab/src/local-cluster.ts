@@ -39,6 +39,12 @@ export interface LocalClusterOptions {
   readonly replicationFactor?: number;
   /** Dynamic mode: more `isx router` flags, e.g. `['--move-rate-mb', '20']`. */
   readonly routerArgs?: readonly string[];
+  /** Dynamic mode: the router's automatic splits; a knob left out keeps the router's default. */
+  readonly autoSplit?: {
+    readonly maxShardEntities?: number;
+    readonly loadShare?: number;
+    readonly minOpsPerSec?: number;
+  };
 }
 
 /** How to wire one node into the network, when a lab puts proxies on its links. */
@@ -204,6 +210,17 @@ async function startManual(options: LocalClusterOptions): Promise<LocalCluster> 
   return cluster;
 }
 
+function autoSplitArgs(policy: LocalClusterOptions['autoSplit']): string[] {
+  if (!policy) return [];
+  const flag = (name: string, value: number | undefined): string[] =>
+    value === undefined ? [] : [name, String(value)];
+  return [
+    ...flag('--max-shard-entities', policy.maxShardEntities),
+    ...flag('--split-load-share', policy.loadShare),
+    ...flag('--split-min-ops', policy.minOpsPerSec),
+  ];
+}
+
 async function startDynamic(options: LocalClusterOptions): Promise<LocalCluster> {
   const token = randomBytes(16).toString('hex');
   const port = options.routerPort || (await freePort());
@@ -226,6 +243,7 @@ async function startDynamic(options: LocalClusterOptions): Promise<LocalCluster>
       ...(options.replicationFactor === undefined
         ? []
         : ['--replication-factor', String(options.replicationFactor)]),
+      ...autoSplitArgs(options.autoSplit),
       ...(options.routerArgs ?? []),
     ],
   });

@@ -92,11 +92,16 @@ function dynamicView(manager: ClusterManager): ClusterView {
     types: Object.fromEntries(
       Object.entries(map.config.types).map(([type, layout]) => [
         type,
-        { partitioner: layout.partitioner, keySpace: layout.keySpace, shards: layout.shards },
+        {
+          partitioner: layout.partitioner,
+          keySpace: layout.keySpace,
+          shards: layout.shards.map((shard) => ({ ...shard, ...manager.shardLoad(shard.id) })),
+        },
       ]),
     ),
     map: { version: map.version, config: map.config },
     moves: manager.moves,
     ...(manager.rebalancing ? { rebalancing: manager.rebalancing } : {}),
+    ...(manager.autoSplits ? { autoSplits: manager.autoSplits } : {}),
   };
 }

@@ -37,6 +37,9 @@ import type { ReplicationCoordinator } from './replication-coordinator.js';
 import { initialShards } from './placement.js';
 import type { Rebalancer } from './rebalancer.js';
 import { createReplicationParts } from './replication-parts.js';
+import { AutoSplitter } from './auto-splitter.js';
+import { ShardLoadBook } from './shard-load-book.js';
+import { spreadTarget, type SplitCause, type SplitPolicy, type SplitProposal } from './split-policy.js';
 
 export interface ClusterManagerOptions {
   dataDir: string;
@@ -58,6 +61,8 @@ export interface ClusterManagerOptions {
   maxConcurrentMoves?: number;
   /** How fast a new replica may copy its shard, in bytes per second (default: unlimited). */
   moveBytesPerSecond?: number;
+  /** Split shards that grow too large or too busy (default: never); `intervalMs` between rounds. */
+  autoSplit?: SplitPolicy & { intervalMs?: number };
 }
 
 export interface NodeView {
@@ -78,6 +83,8 @@ export class ClusterManager {
   readonly #mover: MoveCoordinator;
   readonly #replication: ReplicationCoordinator | undefined;
   readonly #rebalancer: Rebalancer | undefined;
+  readonly #load: ShardLoadBook;
+  readonly #splitter: AutoSplitter | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(options: ClusterManagerOptions, store: ClusterStore, state: ClusterState) {
@@ -126,6 +133,18 @@ export class ClusterManager {
       this.#replication = parts.coordinator;
     }
     for (const node of state.nodes) this.#detector.watch(node.id);
+    this.#load = new ShardLoadBook(options.clock);
+    if (options.autoSplit) {
+      this.#splitter = new AutoSplitter({
+        policy: options.autoSplit,
+        book: this.#load,
+        map: () => this.#map,
+        split: async (shardId, at) => (await this.split(shardId, at)).right.id,
+        afterSplit: (proposal, newShardId) => this.#spread(proposal, newShardId),
+        logger: options.logger,
+        ...(options.autoSplit.intervalMs === undefined ? {} : { intervalMs: options.autoSplit.intervalMs }),
+      });
+    }
   }
 
   /** Opens the router's store, loading the map and registry a previous run saved. */
@@ -168,6 +187,17 @@ export class ClusterManager {
   get rebalancing():
     { steps: number; failedSteps: number; entitiesCopied: number; bytesCopied: number } | undefined {
     return this.#rebalancer?.totals;
+  }
+
+  /** Splits the router made by itself, by cause; undefined when automatic splits are off. */
+  get autoSplits(): Record<SplitCause, number> | undefined {
+    return this.#splitter?.done;
+  }
+
+  /** What the shard's primary last reported of its size and load, if it is fresh. */
+  shardLoad(shardId: string): { records: number; opsPerSec: number } | undefined {
+    const load = this.#load.get(this.#map, shardId);
+    return load && { records: load.records, opsPerSec: load.opsPerSec };
   }
 
   nodes(): NodeView[] {
@@ -241,6 +271,7 @@ export class ClusterManager {
       throw new IsxError('UNKNOWN_NODE', `No node ${request.nodeId} is registered; register again.`);
     }
     const change = this.#detector.heartbeat(request.nodeId);
+    if (request.load) this.#load.record(request.nodeId, request.load);
     if (change) this.#options.logger.info(change, 'node is alive again');
     return { mapVersion: this.#map.version };
   }
@@ -317,9 +348,47 @@ export class ClusterManager {
 
   async close(): Promise<void> {
     clearInterval(this.#sweeper);
+    await this.#splitter?.close();
     await this.#rebalancer?.close();
     await this.#changes.catch(() => undefined);
     await this.#store.close();
+  }
+
+  /**
+   * After an automatic split: a shard split for load hands its new half's primary to a quieter
+   * backup, then placement evens the counts out (rebalancing with replicas; shard moves without).
+   */
+  async #spread(proposal: SplitProposal, newShardId: string): Promise<void> {
+    const rebalancer = this.#rebalancer;
+    if (!rebalancer) {
+      if (this.#options.autoBalance !== false) this.#mover.scheduleBalance();
+      return;
+    }
+    if (proposal.cause === 'load') {
+      const live = new Set(
+        this.nodes()
+          .filter((n) => n.status === 'alive' && n.record.draining !== true)
+          .map((n) => n.record.id),
+      );
+      const to = spreadTarget(
+        this.#map,
+        newShardId,
+        (id) => live.has(id),
+        (id) => this.#load.get(this.#map, id),
+      );
+      if (to) {
+        await rebalancer.movePrimary(newShardId, to).then(
+          () =>
+            this.#options.logger.info({ shardId: newShardId, to }, 'handed a busy half to a quieter node'),
+          (error: unknown) =>
+            this.#options.logger.info(
+              { shardId: newShardId, to, err: (error as Error).message },
+              'could not spread a split half',
+            ),
+        );
+      }
+    }
+    rebalancer.kick();
   }
 
   /** Runs map changes one at a time. */

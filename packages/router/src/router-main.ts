@@ -36,6 +36,10 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
         'min-in-sync': { type: 'string' },
         'max-concurrent-moves': { type: 'string' },
         'move-rate-mb': { type: 'string' },
+        'max-shard-entities': { type: 'string' },
+        'split-load-share': { type: 'string' },
+        'split-min-ops': { type: 'string' },
+        'max-shards-per-type': { type: 'string' },
         'heartbeat-ms': { type: 'string' },
         'suspect-after-ms': { type: 'string' },
         'dead-after-ms': { type: 'string' },
@@ -66,6 +70,12 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
         ...(flags['move-rate-mb'] > 0
           ? { moveBytesPerSecond: Math.round(flags['move-rate-mb'] * 1_000_000) }
           : {}),
+        autoSplit: {
+          maxShardEntities: flags['max-shard-entities'],
+          loadShare: flags['split-load-share'],
+          minOpsPerSec: flags['split-min-ops'],
+          maxShardsPerType: flags['max-shards-per-type'],
+        },
         heartbeatMs: flags['heartbeat-ms'],
         suspectAfterMs: flags['suspect-after-ms'],
         deadAfterMs: flags['dead-after-ms'],

@@ -20,6 +20,7 @@ import {
 } from '@isx/core';
 import type { EntityStore, StoredEntity } from './entity-store.js';
 import { KeyLock } from './internal/key-lock.js';
+import type { LoadObserver } from './load/shard-load-tracker.js';
 import type { Ownership } from './ownership.js';
 import { localCommitter, type ShardCommitter } from './replication/shard-committer.js';
 
@@ -37,6 +38,8 @@ export interface EntityHostOptions {
   clock?: Clock;
   /** How writes reach disk and the replicas (default: this node's store only). */
   committer?: ShardCommitter;
+  /** Told of every operation a primary serves, for automatic splits. */
+  load?: LoadObserver;
 }
 
 export class EntityHost {
@@ -46,6 +49,7 @@ export class EntityHost {
   readonly #clock: Clock;
   readonly #locks = new KeyLock();
   readonly #committer: ShardCommitter;
+  readonly #load: LoadObserver | undefined;
 
   constructor(options: EntityHostOptions) {
     this.#store = options.store;
@@ -53,6 +57,7 @@ export class EntityHost {
     this.#ownership = options.ownership;
     this.#clock = options.clock ?? systemClock;
     this.#committer = options.committer ?? localCommitter(options.store);
+    this.#load = options.load;
   }
 
   /** The entity types this host serves. */
@@ -64,6 +69,7 @@ export class EntityHost {
     this.#definition(type);
     const { shardId, partitionKey } = this.#ownership.checkRead(type, key);
     this.#committer.checkServing(shardId);
+    this.#load?.operation(shardId, partitionKey);
     const stored = await this.#store.getEntity(type, partitionKey, key);
     if (!stored?.data) throw notFound(type, key);
     return { key, version: stored.version, data: stored.data };
@@ -142,6 +148,7 @@ export class EntityHost {
     task: (at: { shardId: string; partitionKey: string }) => Promise<T>,
   ): Promise<T> {
     const ticket = this.#ownership.beginWrite(type, key);
+    this.#load?.operation(ticket.shardId, ticket.partitionKey);
     try {
       return await this.#locks.run(`${type}/${key}`, () => task(ticket));
     } finally {
@@ -168,6 +175,7 @@ export class EntityHost {
         value: { version, data, updatedAt: now.toISOString() },
       },
     ]);
+    if (current === undefined) this.#load?.created(shardId);
     return { key, version };
   }
 

@@ -81,6 +81,13 @@ export class EntityStore {
     return live;
   }
 
+  /** Counts the records of `type` in `range`, tombstones included, reading keys only. */
+  async countRecords(type: string, range: KeyRange): Promise<number> {
+    let records = 0;
+    for await (const _key of this.#entities.keys(rangeBounds(type, range))) records += 1;
+    return records;
+  }
+
   async getMeta<T>(name: string): Promise<T | undefined> {
     return (await this.#meta.get(name)) as T | undefined;
   }

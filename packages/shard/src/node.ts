@@ -17,6 +17,7 @@ import { EntityHost } from './entity-host.js';
 import { EntityStore } from './entity-store.js';
 import { createInternalRoutes } from './http/internal-routes.js';
 import { createNodeServer } from './http/node-server.js';
+import { ShardLoadTracker } from './load/shard-load-tracker.js';
 import { MapOwnership, UNREGISTERED_NODE_ID } from './ownership.js';
 import type { PeerRoutes } from './peer-routes.js';
 import { LogPositions } from './replication/log-position.js';
@@ -127,12 +128,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         },
       })
     : undefined;
+  // Load is reported to a router, for its automatic splits; a fixed map has no one to tell.
+  const load = options.router ? new ShardLoadTracker(store) : undefined;
   const entityHost = new EntityHost({
     store,
     entities: options.entities,
     ownership,
     clock: options.clock ?? systemClock,
     ...(committer ? { committer } : {}),
+    ...(load ? { load } : {}),
   });
   const internal = createInternalRoutes({
     token: options.token ?? options.router?.token,
@@ -157,6 +161,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       dataDir: options.dataDir,
       ownership,
       logger,
+      ...(load ? { loadReport: () => load.report(ownership.map, ownership.nodeId) } : {}),
     });
     await link.register();
     link.start();

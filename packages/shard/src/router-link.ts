@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type ReplicaFailedRequest,
+  type ShardLoad,
   CLUSTER_TOKEN_HEADER,
   errorBodySchema,
   errorFromBody,
@@ -37,9 +38,13 @@ export interface RouterLinkOptions {
   ownership: MapOwnership;
   logger: Logger;
   capacity?: number;
+  /** The load of the shards the node leads, sent with a heartbeat every `LOAD_REPORT_MS`. */
+  loadReport?: () => ShardLoad[];
 }
 
 const NODE_ID_FILE = 'node-id';
+/** How often the heartbeat carries the shards' load. */
+const LOAD_REPORT_MS = 1_000;
 
 export class RouterLink {
   readonly #options: RouterLinkOptions;
@@ -48,6 +53,7 @@ export class RouterLink {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #pulling: Promise<void> | undefined;
+  #loadReportedAt = 0;
 
   constructor(options: RouterLinkOptions) {
     this.#options = options;
@@ -159,11 +165,14 @@ export class RouterLink {
   async #heartbeat(): Promise<void> {
     const { ownership, logger } = this.#options;
     const sentAt = performance.now();
+    const reportLoad = this.#options.loadReport && sentAt - this.#loadReportedAt >= LOAD_REPORT_MS;
+    if (reportLoad) this.#loadReportedAt = sentAt;
     try {
       const answer = heartbeatResponseSchema.parse(
         await this.#post('/internal/heartbeat', {
           nodeId: ownership.nodeId,
           mapVersion: ownership.map?.version ?? 0,
+          ...(reportLoad ? { load: this.#options.loadReport!() } : {}),
         }),
       );
       if (answer.mapVersion > (ownership.map?.version ?? 0)) await this.pullMap();

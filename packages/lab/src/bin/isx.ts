@@ -27,8 +27,9 @@ const HELP = `isx — the Infinite Scale command line
   isx up [--nodes 2] [--rf 1] [--mode dynamic|manual] [--partitioner hash|lexical] [--service campaign]
          [--port 4000] [--data .isx/cluster] [--log-level info]
         start a local cluster (router + nodes, real processes); Ctrl-C stops it
-  isx router --data DIR [--port 4000] [--shards-per-type 8] [--heartbeat-ms 200] …
-        run one router of a dynamic cluster (token from ISX_CLUSTER_TOKEN)
+  isx router --data DIR [--port 4000] [--shards-per-type 8] [--replication-factor 1] [--heartbeat-ms 200]
+             [--max-shard-entities 100000] [--split-load-share 0.5] [--split-min-ops 200] …
+        run one router of a dynamic cluster (token from ISX_CLUSTER_TOKEN); it splits large or busy shards by itself
   isx router --config FILE [--port 4000]
         run one router over a manual shard configuration (phase 1)
   isx node --service campaign --router URL --data DIR [--port P] [--host H] [--advertise URL] [--peer-route ADVERTISED=DIAL]
@@ -36,7 +37,7 @@ const HELP = `isx — the Infinite Scale command line
   isx node --service campaign --config FILE --node ID --data DIR
         run one shard server of a manual configuration (phase 1)
   isx status [--router URL] [--json]    nodes, their liveness and copies, and the moves in progress
-  isx shards [--router URL] [--json]    the shard map
+  isx shards [--router URL] [--json]    the shard map, with each shard's records and operations per second
   isx split SHARD [--at PARTITION_KEY] [--router URL]   split a shard (token from ISX_CLUSTER_TOKEN)
   isx move SHARD --to NODE [--router URL]               move a shard (token from ISX_CLUSTER_TOKEN)
   isx drain NODE [--router URL] [--wait] [--undo]       empty a node so it can leave (token from ISX_CLUSTER_TOKEN)

@@ -24,6 +24,9 @@ export interface FinalLayout {
   readonly leastLiveCopies: number;
   readonly liveNodes: number;
   readonly nodesHoldingCopies: number;
+  /** Shards of every type, and how many of them the router's own splits made. */
+  readonly shards?: number;
+  readonly autoSplits?: number | undefined;
   /** Nodes started (joined spares included) less those that left. */
   readonly expectedNodes: number;
 }

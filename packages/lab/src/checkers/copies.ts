@@ -49,6 +49,8 @@ export class CopiesChecker implements Checker {
               liveNodesAtEnd: layout.liveNodes,
               expectedNodesAtEnd: layout.expectedNodes,
               nodesHoldingCopiesAtEnd: layout.nodesHoldingCopies,
+              ...(layout.shards === undefined ? {} : { shardsAtEnd: layout.shards }),
+              ...(layout.autoSplits === undefined ? {} : { automaticSplits: layout.autoSplits }),
             }),
         unfinishedSteps: unfinished.length,
       },
@@ -71,9 +73,12 @@ function summaryOf(
     layout === undefined
       ? ''
       : ` (${layout.nodesHoldingCopies} of ${layout.liveNodes} live node(s) hold copies, as expected)`;
-  if (factor <= 1) return `one copy per shard: nothing to restore${nodes}`;
+  const splits = layout?.autoSplits
+    ? `; ${layout.autoSplits} automatic split(s) left ${layout.shards} shard(s)`
+    : '';
+  if (factor <= 1) return `one copy per shard: nothing to restore${nodes}${splits}`;
   return (
     `every shard had ${factor} copies on distinct live nodes at the end${nodes}; ` +
-    `${windows} window(s) with fewer, the longest ${longest} ms`
+    `${windows} window(s) with fewer, the longest ${longest} ms${splits}`
   );
 }

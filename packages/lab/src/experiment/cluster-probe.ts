@@ -37,6 +37,10 @@ export interface CopyLayout {
   readonly liveNodes: number;
   /** Live nodes that hold at least one copy. */
   readonly nodesHoldingCopies: number;
+  /** Shards of every type. */
+  readonly shards: number;
+  /** Splits the router made by itself, when it reports them. */
+  readonly autoSplits?: number;
 }
 
 /**
@@ -60,6 +64,8 @@ export function copyLayout(view: ClusterView): CopyLayout {
     leastLiveCopies: copies.length === 0 ? 0 : Math.min(...copies),
     liveNodes: live.size,
     nodesHoldingCopies: holding.size,
+    shards: copies.length,
+    ...(view.autoSplits ? { autoSplits: view.autoSplits.size + view.autoSplits.load } : {}),
   };
 }
 

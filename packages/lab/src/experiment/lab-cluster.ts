@@ -54,6 +54,7 @@ export async function startLabCluster(
     routerPort,
     nodeTimeoutMs: spec.cluster.nodeTimeoutMs,
     replicationFactor: spec.cluster.replicationFactor,
+    autoSplit: spec.cluster.autoSplit ?? { maxShardEntities: 0, loadShare: 0 },
     logLevel,
   });
   let network: LabNetwork | undefined;
