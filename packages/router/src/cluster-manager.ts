@@ -39,6 +39,7 @@ import type { Rebalancer } from './rebalancer.js';
 import { createReplicationParts } from './replication-parts.js';
 import { AutoSplitter } from './auto-splitter.js';
 import { ShardLoadBook } from './shard-load-book.js';
+import { ShardReleases } from './shard-releases.js';
 import { spreadTarget, type SplitCause, type SplitPolicy, type SplitProposal } from './split-policy.js';
 
 export interface ClusterManagerOptions {
@@ -84,6 +85,7 @@ export class ClusterManager {
   readonly #replication: ReplicationCoordinator | undefined;
   readonly #rebalancer: Rebalancer | undefined;
   readonly #load: ShardLoadBook;
+  readonly #releases = new ShardReleases();
   readonly #splitter: AutoSplitter | undefined;
   #sweeper: NodeJS.Timeout | undefined;
 
@@ -128,6 +130,7 @@ export class ClusterManager {
             .map((n) => ({ id: n.record.id, types: n.record.types, draining: n.record.draining === true })),
         maxConcurrentMoves: options.maxConcurrentMoves,
         moveBytesPerSecond: options.moveBytesPerSecond,
+        onReleased: (shardId) => this.#releases.release(shardId),
       });
       this.#rebalancer = parts.rebalancer;
       this.#replication = parts.coordinator;
@@ -192,6 +195,14 @@ export class ClusterManager {
   /** Splits the router made by itself, by cause; undefined when automatic splits are off. */
   get autoSplits(): Record<SplitCause, number> | undefined {
     return this.#splitter?.done;
+  }
+
+  /**
+   * Resolves when a rebalancing step next lifts the shard's fence, or after `maxMs`: the router
+   * holds a request refused during a cutover until then.
+   */
+  shardReleased(shardId: string, maxMs: number): Promise<void> {
+    return this.#releases.wait(shardId, maxMs);
   }
 
   /** What the shard's primary last reported of its size and load, if it is fresh. */

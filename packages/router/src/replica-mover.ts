@@ -55,6 +55,11 @@ export interface ReplicaMoverOptions {
   minInSync: number;
   /** How fast a learner may copy, in bytes per second (default: unlimited). */
   copyBytesPerSecond?: number;
+  /**
+   * Told when a shard's fence has come down or its nodes have the map that ends it: requests
+   * the router holds for the shard may go again at once.
+   */
+  onReleased?: (shardId: string) => void;
 }
 
 /** What an added replica copied: nothing when it caught up from the log alone. */
@@ -164,6 +169,7 @@ export class ReplicaMover {
       );
     } finally {
       if (!keepFence) await calls.post(primaryUrl, '/internal/shards/unfence', scope).catch(() => undefined);
+      this.#options.onReleased?.(shardId);
     }
     if (keepFence) this.#primaryMissedMap(shardId, shard.node);
     return copied ?? { entities: 0, bytes: 0 };
@@ -217,6 +223,7 @@ export class ReplicaMover {
     } finally {
       // Once handed over the old primary no longer leads the shard and drops the fence itself.
       if (!handedOver) await calls.post(fromUrl, '/internal/shards/unfence', scope).catch(() => undefined);
+      this.#options.onReleased?.(shardId);
     }
   }
 
@@ -244,6 +251,7 @@ export class ReplicaMover {
       keepFence = !primaryTold;
     } finally {
       if (!keepFence) await calls.post(primaryUrl, '/internal/shards/unfence', scope).catch(() => undefined);
+      this.#options.onReleased?.(shardId);
     }
     if (keepFence) this.#primaryMissedMap(shardId, shard.node);
     const fromUrl = cluster.map().nodeUrl(from);

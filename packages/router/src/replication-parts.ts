@@ -22,6 +22,8 @@ export interface ReplicationPartsOptions {
   liveNodes(): PlacementNode[];
   maxConcurrentMoves?: number | undefined;
   moveBytesPerSecond?: number | undefined;
+  /** Told when a step has lifted a shard's fence (see `ReplicaMoverOptions.onReleased`). */
+  onReleased?: ((shardId: string) => void) | undefined;
 }
 
 export interface ReplicationParts {
@@ -37,6 +39,7 @@ export function createReplicationParts(options: ReplicationPartsOptions): Replic
     calls,
     logger,
     minInSync,
+    ...(options.onReleased === undefined ? {} : { onReleased: options.onReleased }),
     ...(options.moveBytesPerSecond === undefined ? {} : { copyBytesPerSecond: options.moveBytesPerSecond }),
   });
   const rebalancer = new Rebalancer({

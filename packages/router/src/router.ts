@@ -133,8 +133,15 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       // With replicas a shard is fenced only for a cutover, and a map is on its way within tens
       // of milliseconds, so those are retried often; anything else (a failover, a lapsed lease,
       // a phase-2 move that fences a shard for its whole copy) backs off further.
-      const cap = replicated && SHORT_WAIT_CODES.has(outcome.code) ? 40 : 250;
-      await sleep(Math.min(cap, Math.max(outcome.retryAfterMs, 10 * 2 ** Math.min(attempt, 5))));
+      const cutover = replicated && SHORT_WAIT_CODES.has(outcome.code);
+      const delay = Math.min(
+        cutover ? 40 : 250,
+        Math.max(outcome.retryAfterMs, 10 * 2 ** Math.min(attempt, 5)),
+      );
+      if (!cutover || !manager) await sleep(delay);
+      // A cutover this router runs wakes the request as soon as it is over; a map that changed
+      // since the attempt began may already have ended it.
+      else if (manager.map.version === map.version) await manager.shardReleased(placement.shard.id, delay);
     }
   };
 

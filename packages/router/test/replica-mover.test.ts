@@ -254,6 +254,9 @@ describe('the replica mover: handing the primary over', function () {
     expect(w.cluster.shard('s1')).to.deep.include({ node: 'n2', backups: ['n1', 'n3'], epoch: 3 });
     expect(w.cluster.commits.map((c) => c.announce)).to.deep.equal([false]);
     expect(pausedMs).to.be.a('number').and.at.least(0);
+    expect(w.released, 'requests held for the shard may go once both nodes have the map').to.deep.equal([
+      's1',
+    ]);
   });
 
   it('refuses with CANNOT_MOVE and unfences when the target lacks entries the primary has', async function () {
@@ -268,6 +271,7 @@ describe('the replica mover: handing the primary over', function () {
       'n1 /internal/shards/unfence',
     ]);
     expect(w.cluster.shard('s1')).to.deep.include({ node: 'n1', backups: ['n2', 'n3'], epoch: 2 });
+    expect(w.released, 'released once unfenced').to.deep.equal(['s1']);
   });
 
   it('unfences and changes nothing when a log position cannot be read', async function () {

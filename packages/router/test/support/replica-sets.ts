@@ -244,6 +244,8 @@ export interface World {
   changes: number;
   /** The steps the rebalancer finished, in order. */
   steps: Array<{ action: ReplicaAction; ok: boolean }>;
+  /** Shards whose fence a step lifted (`onReleased`), in order. */
+  released: string[];
   /** Run after the test, before the rebalancer closes (e.g. to let held answers go). */
   teardown: Array<() => void>;
 }
@@ -267,7 +269,14 @@ export function world(types: Record<string, ShardAssignment[]>, options: WorldOp
   const cluster = new FakeCluster(config(types, { factor, minInSync }), events);
   const calls = new FakeCaller(events);
   const live = new Map<string, LiveNode>(NODE_IDS.map((id) => [id, { types: ['note'], draining: false }]));
-  const mover = new ReplicaMover({ cluster, calls, logger, minInSync });
+  const released: string[] = [];
+  const mover = new ReplicaMover({
+    cluster,
+    calls,
+    logger,
+    minInSync,
+    onReleased: (id) => released.push(id),
+  });
   const steps: World['steps'] = [];
   const rebalancer = new Rebalancer({
     cluster,
@@ -298,6 +307,7 @@ export function world(types: Record<string, ShardAssignment[]>, options: WorldOp
     live,
     changes: 0,
     steps,
+    released,
     teardown: [],
   };
   worlds.push(w);
