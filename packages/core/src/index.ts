@@ -164,6 +164,8 @@ export {
   replicaFailedRequestSchema,
   replicatedEntitySchema,
   replicateRequestSchema,
+  replicateBatchRequestSchema,
+  replicateBatchAnswerSchema,
   shardStatusSchema,
 } from './replication-wire.js';
 export type {
@@ -172,6 +174,8 @@ export type {
   ReplicaFailedRequest,
   ReplicatedEntity,
   ReplicateRequest,
+  ReplicateBatchRequest,
+  ReplicateBatchAnswer,
   ShardStatus,
 } from './replication-wire.js';
 export { ShardMap } from './shard-map.js';

@@ -29,6 +29,27 @@ export const replicateRequestSchema = z.strictObject({
 });
 export type ReplicateRequest = z.infer<typeof replicateRequestSchema>;
 
+/**
+ * `POST /internal/replicate-batch`: the entries a primary has for one backup, of any of the
+ * shards it leads, sent together: one request per backup per round instead of one per entry.
+ * At most one entry per shard is in a batch, since a shard has one entry in flight at a time.
+ */
+export const replicateBatchRequestSchema = z.strictObject({
+  entries: z.array(replicateRequestSchema).min(1).max(4096),
+});
+export type ReplicateBatchRequest = z.infer<typeof replicateBatchRequestSchema>;
+
+/** What the backup did with each entry of a batch, in the batch's order. */
+export const replicateBatchAnswerSchema = z.object({
+  results: z.array(
+    z.union([
+      z.object({ seq: z.number().int().min(1) }),
+      z.object({ error: z.object({ code: z.string(), message: z.string() }) }),
+    ]),
+  ),
+});
+export type ReplicateBatchAnswer = z.infer<typeof replicateBatchAnswerSchema>;
+
 /** `POST /internal/replica-failed`: a primary tells the router a backup did not take an entry. */
 export const replicaFailedRequestSchema = z.strictObject({
   shardId: shardIdSchema,

@@ -95,7 +95,7 @@ class FakeLease implements PrimaryLease {
 }
 
 /**
- * Answers the next `times` entries posted to `base` with `status` (200 by default), recording
+ * Answers the next `times` batches of entries posted to `base` with `status` (200 by default), recording
  * each entry it is sent; only requests with the cluster token match.
  */
 function backup(
@@ -104,12 +104,16 @@ function backup(
   { status = 200, code, times = 1 }: { status?: number; code?: string; times?: number } = {},
 ): nock.Scope {
   return nock(base, { reqheaders: { [CLUSTER_TOKEN_HEADER]: TOKEN } })
-    .post('/internal/replicate', (entry: ReplicateRequest) => {
-      received.push(entry);
+    .post('/internal/replicate-batch', (batch: { entries: ReplicateRequest[] }) => {
+      received.push(...batch.entries);
       return true;
     })
     .times(times)
-    .reply(status, code === undefined ? { seq: 1 } : { error: { code, message: code } });
+    .reply(status, (_uri, batch) =>
+      code === undefined
+        ? { results: (batch as { entries: ReplicateRequest[] }).entries.map((e) => ({ seq: e.seq })) }
+        : { error: { code, message: code } },
+    );
 }
 
 // Importing nock switches its interceptor on for every suite; keep it to this one.
@@ -219,14 +223,14 @@ describe('the replicated committer (a primary sending entries to its backups)', 
     const heldWhenAsked: unknown[] = [];
     for (const base of [BACKUP_1, BACKUP_2]) {
       nock(base, { reqheaders: { [CLUSTER_TOKEN_HEADER]: TOKEN } })
-        .post('/internal/replicate', (entry: ReplicateRequest) => {
-          received.push(entry);
+        .post('/internal/replicate-batch', (batch: { entries: ReplicateRequest[] }) => {
+          received.push(...batch.entries);
           return true;
         })
         .times(2)
-        .reply(200, async () => {
+        .reply(200, async (_uri, batch) => {
           heldWhenAsked.push(await storedPosition());
-          return { seq: 1 };
+          return { results: (batch as { entries: ReplicateRequest[] }).entries.map((e) => ({ seq: e.seq })) };
         });
     }
     const primary = committer();

@@ -96,13 +96,22 @@ describe('replication regressions', function () {
       pullMap: () => Promise.resolve(),
     });
     nock('http://backup-1.test:4001')
-      .post('/internal/replicate')
+      .post('/internal/replicate-batch')
       .times(2)
-      .reply(async (_uri, body) => [200, await receiver.apply(body as ReplicateRequest)]);
+      .reply(async (_uri, body) => [
+        200,
+        {
+          results: await Promise.all(
+            (body as { entries: ReplicateRequest[] }).entries.map((e) => receiver.apply(e)),
+          ),
+        },
+      ]);
     nock('http://backup-2.test:4002')
-      .post('/internal/replicate')
+      .post('/internal/replicate-batch')
       .reply(500, { error: { code: 'INTERNAL', message: 'x' } });
-    nock('http://backup-2.test:4002').post('/internal/replicate').reply(200, { seq: 1 });
+    nock('http://backup-2.test:4002')
+      .post('/internal/replicate-batch')
+      .reply(200, { results: [{ seq: 1 }] });
     let reportFails = true;
     const committer = new ReplicatedCommitter({
       store,

@@ -7,6 +7,8 @@
  * - `GET /internal/shards/copies`: the copies in progress, with entities and bytes so far;
  * - `POST /internal/shards/drop`: delete a range of which this node holds no copy any more;
  * - `POST /internal/replicate`: take the next entry of a shard's log (a backup, phase 3);
+ * - `POST /internal/replicate-batch`: take entries of several shards' logs at once, each
+ *   answered on its own (what primaries send);
  * - `GET /internal/shards/status?shardId=`: how far this node's copy of a shard goes.
  * Without the right token every one answers 401 and does nothing.
  */
@@ -17,6 +19,8 @@ import {
   fenceRequestSchema,
   catchUpRequestSchema,
   replicateRequestSchema,
+  replicateBatchRequestSchema,
+  isIsxError,
   IsxError,
   shardMapWireSchema,
   ShardMap,
@@ -102,6 +106,24 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       case 'POST /internal/replicate': {
         const entry = await readBody(request, replicateRequestSchema);
         sendJson(response, 200, await options.replicas.apply(entry));
+        return true;
+      }
+      case 'POST /internal/replicate-batch': {
+        const { entries } = await readBody(request, replicateBatchRequestSchema);
+        // Entries of different shards are applied side by side; their writes share a batch.
+        const results = await Promise.all(
+          entries.map((entry) =>
+            options.replicas.apply(entry).then(
+              (applied) => applied,
+              (error: unknown) => ({
+                error: isIsxError(error)
+                  ? { code: error.code, message: error.message }
+                  : { code: 'NODE_ERROR', message: error instanceof Error ? error.message : String(error) },
+              }),
+            ),
+          ),
+        );
+        sendJson(response, 200, { results });
         return true;
       }
       case 'GET /internal/shards/log': {

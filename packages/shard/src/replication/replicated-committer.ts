@@ -10,8 +10,6 @@
  * newer primary exists.
  */
 import {
-  CLUSTER_TOKEN_HEADER,
-  errorBodySchema,
   IsxError,
   RetryableError,
   type ReplicatedEntity,
@@ -24,8 +22,8 @@ import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import { GroupCommit } from '../internal/group-commit.js';
-import { postJson } from '../internal/peer-http.js';
 import type { LogPositions } from './log-position.js';
+import { ReplicationStreams } from './replication-streams.js';
 import type { ShardCommitter } from './shard-committer.js';
 
 /** What the committer needs from the node's link to its router. */
@@ -56,10 +54,22 @@ export class ReplicatedCommitter implements ShardCommitter {
   /** Shards whose last entry went out but could not be written here; they take no more writes. */
   readonly #broken = new Set<string>();
   readonly #leaseMs: number;
+  readonly #streams: ReplicationStreams;
 
   constructor(options: ReplicatedCommitterOptions) {
     this.#options = options;
     this.#leaseMs = options.leaseMs ?? 700;
+    this.#streams = new ReplicationStreams({
+      token: options.token,
+      peers: options.peers,
+      urlOf: (node) => options.ownership.map?.nodeUrl(node),
+      timeoutMs: options.replicateTimeoutMs ?? 1_000,
+    });
+  }
+
+  /** Batches sent to backups and the entries they carried (entries / requests: the batching factor). */
+  get streamStats(): { requests: number; entries: number } {
+    return this.#streams.stats;
   }
 
   checkServing(shardId: string): void {
@@ -142,22 +152,8 @@ export class ReplicatedCommitter implements ShardCommitter {
     if (!lease.leaseHeld(this.#leaseMs)) throw uncertain(shardId, 'the lease lapsed while it was replicated');
   }
 
-  async #send(node: string, request: ReplicateRequest): Promise<void> {
-    const base = this.#options.ownership.map?.nodeUrl(node);
-    if (!base) throw new IsxError('UNKNOWN_NODE', `no URL for node ${node}`);
-    const url = `${base}/internal/replicate`;
-    const answer = await postJson(
-      this.#options.peers?.resolve(url) ?? url,
-      request,
-      { [CLUSTER_TOKEN_HEADER]: this.#options.token },
-      this.#options.replicateTimeoutMs ?? 1_000,
-    );
-    if (answer.status >= 200 && answer.status < 300) return;
-    const envelope = errorBodySchema.safeParse(answer.body);
-    throw new IsxError(
-      envelope.success ? (envelope.data.error.code as never) : 'NODE_ERROR',
-      `backup ${node} answered ${answer.status}`,
-    );
+  #send(node: string, request: ReplicateRequest): Promise<void> {
+    return this.#streams.send(node, request);
   }
 
   #assignment(shardId: string): ShardAssignment {
