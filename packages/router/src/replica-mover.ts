@@ -207,16 +207,28 @@ export class ReplicaMover {
           `Backup ${to} of shard ${shardId} holds entries up to ${backupSeq}, the primary up to ${primarySeq}.`,
         );
       }
+      const checkedAt = performance.now();
       await this.#changeSet(shard, (current) => {
         current.node = to;
         current.backups = [from, ...(current.backups ?? []).filter((n) => n !== to)];
       });
       handedOver = true;
+      const savedAt = performance.now();
       // The two nodes whose roles changed hear first; the old one drops its fence when it does.
       await this.#tell([fromUrl, toUrl]);
       const pausedMs = performance.now() - fencedAt;
       logger.info(
-        { shardId, from, to, epoch: cluster.findShard(shardId).shard.epoch, pausedMs: Math.round(pausedMs) },
+        {
+          shardId,
+          from,
+          to,
+          epoch: cluster.findShard(shardId).shard.epoch,
+          pausedMs: Math.round(pausedMs),
+          // Where the pause went: fencing and comparing the logs, saving the map, telling the nodes.
+          fenceAndCheckMs: Math.round(checkedAt - fencedAt),
+          saveMs: Math.round(savedAt - checkedAt),
+          tellMs: Math.round(performance.now() - savedAt),
+        },
         'handed the primary over',
       );
       return pausedMs;
