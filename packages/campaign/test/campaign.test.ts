@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { campaign, campaignInputSchema } from '@isx/campaign';
+import { outcomeOf } from '@isx/core';
 
 const valid = { name: 'Spring sale', status: 'draft', budgetCents: 50_000 };
 
@@ -63,7 +64,7 @@ describe('the campaign entity', function () {
   it('builds the stored state with the key as id and service-set timestamps', function () {
     const now = new Date('2026-11-23T10:00:00Z');
     const input = campaignInputSchema.parse(valid);
-    const state = campaign.build(input, { key: 'spring', now, previous: undefined });
+    const { state } = outcomeOf(campaign.build(input, { key: 'spring', now, previous: undefined }));
     expect(state).to.deep.equal({
       id: 'spring',
       ...valid,
@@ -73,16 +74,20 @@ describe('the campaign entity', function () {
   });
 
   it('keeps createdAt from the previous state and moves updatedAt', function () {
-    const first = campaign.build(campaignInputSchema.parse(valid), {
-      key: 'spring',
-      now: new Date('2026-01-01T00:00:00Z'),
-      previous: undefined,
-    });
-    const second = campaign.build(campaignInputSchema.parse({ ...valid, status: 'active' }), {
-      key: 'spring',
-      now: new Date('2026-02-01T00:00:00Z'),
-      previous: first,
-    });
+    const first = outcomeOf(
+      campaign.build(campaignInputSchema.parse(valid), {
+        key: 'spring',
+        now: new Date('2026-01-01T00:00:00Z'),
+        previous: undefined,
+      }),
+    ).state;
+    const second = outcomeOf(
+      campaign.build(campaignInputSchema.parse({ ...valid, status: 'active' }), {
+        key: 'spring',
+        now: new Date('2026-02-01T00:00:00Z'),
+        previous: first,
+      }),
+    ).state;
     expect(second.createdAt).to.equal('2026-01-01T00:00:00.000Z');
     expect(second.updatedAt).to.equal('2026-02-01T00:00:00.000Z');
     expect(second.status).to.equal('active');

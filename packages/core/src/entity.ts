@@ -8,12 +8,30 @@
  */
 import { z } from 'zod';
 import { isValidTypeName } from './key.js';
+import { messageKindSchema, type EntityAddress, type Outcome } from './message.js';
 
 /** What `build` may use besides the input: the entity's key, the time, its previous state. */
 export interface BuildContext<TState> {
   readonly key: string;
   readonly now: Date;
   readonly previous: TState | undefined;
+}
+
+/** What a message handler may use besides the payload: who sent it, the key, the time. */
+export interface HandleContext {
+  readonly key: string;
+  readonly now: Date;
+  readonly from: EntityAddress;
+}
+
+/**
+ * How an entity applies one kind of message (DESIGN §7). `apply` is pure, like `build`: it
+ * gets the current state (undefined when the entity does not exist yet) and the payload its
+ * schema accepted, and returns the new state, with `withMessages` to send messages of its own.
+ */
+export interface MessageHandler<TState, TPayload = unknown> {
+  readonly payload: z.ZodType<TPayload>;
+  apply(state: TState | undefined, payload: TPayload, ctx: HandleContext): TState | Outcome<TState>;
 }
 
 /** The definition of one entity type. Create it with {@link defineEntity}. */
@@ -26,8 +44,13 @@ export interface EntityDefinition<TInput = unknown, TState = unknown> {
   readonly keyField: string | undefined;
   /** Fields the service sets; a client may send them back unchanged, and they are ignored. */
   readonly serverFields: readonly string[];
-  /** Turns a valid input into the state to store. Pure: no I/O, no clock but `ctx.now`. */
-  build(input: TInput, ctx: BuildContext<TState>): TState;
+  /**
+   * Turns a valid input into the state to store. Pure: no I/O, no clock but `ctx.now`. May
+   * return `withMessages(state, …)` to send messages with the write.
+   */
+  build(input: TInput, ctx: BuildContext<TState>): TState | Outcome<TState>;
+  /** The message kinds this entity accepts, each with its handler. */
+  readonly receives: Readonly<Record<string, MessageHandler<TState>>>;
 }
 
 /** What {@link defineEntity} takes. */
@@ -36,7 +59,9 @@ export interface EntitySpec<TInput, TState> {
   input: z.ZodType<TInput>;
   keyField?: string;
   serverFields?: readonly string[];
-  build?: (input: TInput, ctx: BuildContext<TState>) => TState;
+  build?: (input: TInput, ctx: BuildContext<TState>) => TState | Outcome<TState>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each handler has its own payload type
+  receives?: Record<string, MessageHandler<TState, any>>;
 }
 
 /**
@@ -57,11 +82,19 @@ export function defineEntity<TInput, TState = TInput>(
     throw new TypeError(`Entity type name ${JSON.stringify(spec.type)} must match [a-z][a-z0-9-]{0,62}`);
   }
   const build = spec.build ?? ((input: TInput) => input as unknown as TState);
+  for (const kind of Object.keys(spec.receives ?? {})) {
+    if (!messageKindSchema.safeParse(kind).success) {
+      throw new TypeError(
+        `Message kind ${JSON.stringify(kind)} of ${spec.type} must match [a-z][a-z0-9-]{0,62}`,
+      );
+    }
+  }
   return Object.freeze({
     type: spec.type,
     input: spec.input,
     keyField: spec.keyField,
     serverFields: Object.freeze([...(spec.serverFields ?? [])]),
     build,
+    receives: Object.freeze({ ...(spec.receives ?? {}) }),
   });
 }

@@ -26,10 +26,37 @@ export {
   typeLayoutSchema,
 } from './cluster-config.js';
 export type { ClusterConfig, ShardAssignment, TypeLayout } from './cluster-config.js';
+export {
+  activityStateSchema,
+  deadLetterSchema,
+  hasPendingMessages,
+  incomingActivitySchema,
+  outgoingActivitySchema,
+  pendingMessageSchema,
+  storedValueSchema,
+} from './activity-state.js';
+export type {
+  ActivityState,
+  DeadLetter,
+  IncomingActivity,
+  OutgoingActivity,
+  PendingMessage,
+  StoredValue,
+} from './activity-state.js';
 export { defineEntity } from './entity.js';
 export { parseEntityPath } from './entity-path.js';
 export type { EntityPath } from './entity-path.js';
-export type { BuildContext, EntityDefinition, EntitySpec } from './entity.js';
+export type { BuildContext, EntityDefinition, EntitySpec, HandleContext, MessageHandler } from './entity.js';
+export {
+  addressName,
+  entityAddressSchema,
+  messageKindSchema,
+  outcomeOf,
+  outgoingMessageSchema,
+  parseAddressName,
+  withMessages,
+} from './message.js';
+export type { EntityAddress, Outcome, OutgoingMessage } from './message.js';
 export {
   ERROR_STATUS,
   errorBodySchema,

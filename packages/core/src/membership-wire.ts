@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { clusterConfigSchema, nodeIdSchema, shardIdSchema } from './cluster-config.js';
 import { isValidTypeName } from './key.js';
 import { keyRangeSchema } from './key-range.js';
+import { storedValueSchema } from './activity-state.js';
 
 const typeNameSchema = z.string().refine(isValidTypeName, 'not a valid entity type name');
 const urlSchema = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
@@ -115,11 +116,7 @@ export type CopiesInProgress = z.infer<typeof copiesInProgressSchema>;
 export const exportedEntitySchema = z.object({
   key: z.string(),
   partitionKey: z.string(),
-  value: z.object({
-    version: z.number().int().min(1),
-    data: z.record(z.string(), z.unknown()).optional(),
-    updatedAt: z.string(),
-  }),
+  value: storedValueSchema,
 });
 export type ExportedEntity = z.infer<typeof exportedEntitySchema>;
 

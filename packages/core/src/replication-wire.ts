@@ -5,17 +5,14 @@
  */
 import { z } from 'zod';
 import { nodeIdSchema, shardIdSchema } from './cluster-config.js';
+import { storedValueSchema } from './activity-state.js';
 
 /** One entity as a replica stores it; `value` without `data` is a tombstone. */
 export const replicatedEntitySchema = z.object({
   type: z.string().min(1),
   partitionKey: z.string(),
   key: z.string().min(1),
-  value: z.object({
-    version: z.number().int().min(1),
-    data: z.record(z.string(), z.unknown()).optional(),
-    updatedAt: z.string(),
-  }),
+  value: storedValueSchema,
 });
 export type ReplicatedEntity = z.infer<typeof replicatedEntitySchema>;
 

@@ -10,6 +10,12 @@ import {
   applyMergePatch,
   checkIfMatch,
   IsxError,
+  isIsxError,
+  outcomeOf,
+  outgoingMessageSchema,
+  parseAddressName,
+  type ActivityState,
+  type EntityAddress,
   systemClock,
   validationError,
   type Clock,
@@ -21,6 +27,8 @@ import {
 import type { EntityStore, StoredEntity } from './entity-store.js';
 import { KeyLock } from './internal/key-lock.js';
 import type { LoadObserver } from './load/shard-load-tracker.js';
+import { acknowledge, isRepeat, park, queueMessages, recordApplied } from './activities/activity-records.js';
+import type { PendingHead } from './activities/delivery-loop.js';
 import type { Ownership } from './ownership.js';
 import { localCommitter, type ShardCommitter } from './replication/shard-committer.js';
 
@@ -40,6 +48,17 @@ export interface EntityHostOptions {
   committer?: ShardCommitter;
   /** Told of every operation a primary serves, for automatic splits. */
   load?: LoadObserver;
+  /** Told when a committed write left an entity with messages to deliver. */
+  onMessagesQueued?: (sender: EntityAddress, shardId: string) => void;
+}
+
+/** A message as it reaches its receiver: who sent it, its number in that pair's sequence, and what it says. */
+export interface IncomingMessage {
+  readonly from: EntityAddress;
+  readonly to: EntityAddress;
+  readonly seq: number;
+  readonly kind: string;
+  readonly payload: unknown;
 }
 
 export class EntityHost {
@@ -50,6 +69,7 @@ export class EntityHost {
   readonly #locks = new KeyLock();
   readonly #committer: ShardCommitter;
   readonly #load: LoadObserver | undefined;
+  readonly #onMessagesQueued: EntityHostOptions['onMessagesQueued'];
 
   constructor(options: EntityHostOptions) {
     this.#store = options.store;
@@ -58,6 +78,7 @@ export class EntityHost {
     this.#clock = options.clock ?? systemClock;
     this.#committer = options.committer ?? localCommitter(options.store);
     this.#load = options.load;
+    this.#onMessagesQueued = options.onMessagesQueued;
   }
 
   /** The entity types this host serves. */
@@ -133,7 +154,12 @@ export class EntityHost {
       if (!current?.data) throw notFound(type, key);
       checkConditions(conditions, current);
       const version = current.version + 1;
-      const tombstone: StoredEntity = { version, updatedAt: new Date(this.#clock.now()).toISOString() };
+      const tombstone: StoredEntity = {
+        version,
+        updatedAt: new Date(this.#clock.now()).toISOString(),
+        // Messages still to deliver outlive the entity that sent them.
+        ...(current.activity ? { activity: current.activity } : {}),
+      };
       await this.#committer.commit(shardId, [
         { kind: 'put-entity', type, partitionKey, key, value: tombstone },
       ]);
@@ -164,19 +190,151 @@ export class EntityHost {
     current: StoredEntity | undefined,
   ): Promise<WriteResult> {
     const now = new Date(this.#clock.now());
-    const data = definition.build(input, { key, now, previous: current?.data }) as Record<string, unknown>;
+    const { state, messages } = outcomeOf(definition.build(input, { key, now, previous: current?.data }));
     const version = (current?.version ?? 0) + 1;
-    await this.#committer.commit(shardId, [
+    await this.#put(
+      { definition, shardId, partitionKey, key, current },
       {
-        kind: 'put-entity',
-        type: definition.type,
-        partitionKey,
-        key,
-        value: { version, data, updatedAt: now.toISOString() },
+        version,
+        data: state as Record<string, unknown>,
+        updatedAt: now.toISOString(),
+        activity: queueMessages(
+          current?.activity,
+          checkMessages(definition.type, messages),
+          now.toISOString(),
+        ),
       },
+    );
+    return { key, version };
+  }
+
+  /** Writes an entity's new record and tells who needs to know (record counts, the delivery loop). */
+  async #put(
+    at: {
+      definition: EntityDefinition;
+      shardId: string;
+      partitionKey: string;
+      key: string;
+      current: StoredEntity | undefined;
+    },
+    value: StoredEntity,
+  ): Promise<void> {
+    const { definition, shardId, partitionKey, key, current } = at;
+    const stored: StoredEntity = value.activity === undefined ? withoutActivity(value) : value;
+    await this.#committer.commit(shardId, [
+      { kind: 'put-entity', type: definition.type, partitionKey, key, value: stored },
     ]);
     if (current === undefined) this.#load?.created(shardId);
-    return { key, version };
+    const queuedBefore = pendingCount(current?.activity);
+    if (pendingCount(stored.activity) > queuedBefore) {
+      this.#onMessagesQueued?.({ type: definition.type, key }, shardId);
+    }
+  }
+
+  /**
+   * Applies a message from another entity, exactly once (DESIGN §7): a repeat of one already
+   * applied is acknowledged without effect; otherwise the handler's new state, the messages it
+   * sends and the record of what was applied from that sender go in one write. A message of a
+   * kind the entity does not accept, or whose payload its schema refuses, is refused for good
+   * (the sender parks it as a dead letter) and changes nothing.
+   */
+  async receive(message: IncomingMessage): Promise<{ seq: number; applied: boolean; version?: number }> {
+    const definition = this.#definition(message.to.type);
+    const handler = definition.receives[message.kind];
+    if (!handler) {
+      throw new IsxError(
+        'UNKNOWN_MESSAGE_KIND',
+        `A ${definition.type} accepts no message of kind "${message.kind}".`,
+        { details: { kind: message.kind, accepts: Object.keys(definition.receives) } },
+      );
+    }
+    const parsed = handler.payload.safeParse(message.payload);
+    if (!parsed.success)
+      throw validationError(parsed.error, `${message.kind} message for ${definition.type}`);
+    const { key } = message.to;
+    return this.#write(definition.type, key, async ({ shardId, partitionKey }) => {
+      const current = await this.#store.getEntity(definition.type, partitionKey, key);
+      if (isRepeat(current?.activity, message.from, message.seq)) return { seq: message.seq, applied: false };
+      const now = new Date(this.#clock.now());
+      const { state, messages } = outcomeOf(
+        handler.apply(current?.data, parsed.data, { key, now, from: message.from }),
+      );
+      const version = (current?.version ?? 0) + 1;
+      const activity = recordApplied(current?.activity, message.from, message.seq);
+      await this.#put(
+        { definition, shardId, partitionKey, key, current },
+        {
+          version,
+          data: state as Record<string, unknown>,
+          updatedAt: now.toISOString(),
+          activity: queueMessages(activity, checkMessages(definition.type, messages), now.toISOString()),
+        },
+      );
+      return { seq: message.seq, applied: true, version };
+    });
+  }
+
+  /** The receiver `partner` acknowledged the sender's messages up to `seq`: they are delivered. */
+  async acknowledge(sender: EntityAddress, partner: string, seq: number): Promise<void> {
+    await this.#changeActivity(sender, (activity) => acknowledge(activity, partner, seq));
+  }
+
+  /** Gives up on message `seq` to `partner`: it moves to the sender's dead letters. */
+  async park(
+    sender: EntityAddress,
+    partner: string,
+    seq: number,
+    why: { reason: string; attempts: number },
+  ): Promise<void> {
+    const at = new Date(this.#clock.now()).toISOString();
+    await this.#changeActivity(sender, (activity) => park(activity, partner, seq, { ...why, at }));
+  }
+
+  /** The entity's activity state (its messages in and out), as `GET /:type/:key/activities` shows it. */
+  async activities(type: string, key: string): Promise<ActivityState> {
+    this.#definition(type);
+    const { partitionKey } = this.#ownership.checkRead(type, key);
+    const stored = await this.#store.getEntity(type, partitionKey, key);
+    if (!stored) throw notFound(type, key);
+    return stored.activity ?? {};
+  }
+
+  /**
+   * The first message still to deliver to each partner of `sender`, for the delivery loop;
+   * none when this node no longer leads the sender's shard (its new primary delivers them).
+   */
+  async pendingHeads(sender: EntityAddress): Promise<PendingHead[]> {
+    let partitionKey: string;
+    try {
+      partitionKey = this.#ownership.check(sender.type, sender.key).partitionKey;
+    } catch (error) {
+      if (isIsxError(error) && (error.code === 'WRONG_SHARD' || error.code === 'UNKNOWN_TYPE')) return [];
+      throw error;
+    }
+    const stored = await this.#store.getEntity(sender.type, partitionKey, sender.key);
+    return Object.entries(stored?.activity?.out ?? {}).flatMap(([partner, out]) => {
+      const to = parseAddressName(partner);
+      const message = out.pending[0];
+      return to && message ? [{ partner, to, message }] : [];
+    });
+  }
+
+  /** Rewrites the entity's activity only: its data and version stay as they are. */
+  async #changeActivity(
+    address: EntityAddress,
+    change: (activity: ActivityState | undefined) => ActivityState | undefined,
+  ): Promise<void> {
+    const definition = this.#definition(address.type);
+    await this.#write(address.type, address.key, async ({ shardId, partitionKey }) => {
+      const current = await this.#store.getEntity(address.type, partitionKey, address.key);
+      if (!current) return;
+      const activity = change(current.activity);
+      if (activity === current.activity) return;
+      await this.#put(
+        { definition, shardId, partitionKey, key: address.key, current },
+        { ...current, ...(activity ? { activity } : {}) },
+      );
+    });
   }
 
   #definition(type: string): EntityDefinition {
@@ -222,6 +380,27 @@ function checkConditions(conditions: WriteConditions, current: StoredEntity | un
     });
   }
   checkIfMatch(conditions.ifMatch, liveVersion);
+}
+
+/** The messages a handler returned, checked: a malformed one is the service's bug, not the caller's. */
+function checkMessages(type: string, messages: readonly unknown[]) {
+  const checked = outgoingMessageSchema.array().safeParse(messages);
+  if (!checked.success) {
+    throw new IsxError(
+      'INTERNAL',
+      `The ${type} service produced an invalid message: ${checked.error.issues[0]?.message ?? 'unknown'}.`,
+    );
+  }
+  return checked.data;
+}
+
+function pendingCount(activity: ActivityState | undefined): number {
+  return Object.values(activity?.out ?? {}).reduce((sum, partner) => sum + partner.pending.length, 0);
+}
+
+function withoutActivity(value: StoredEntity): StoredEntity {
+  const { activity: _activity, ...rest } = value;
+  return rest;
 }
 
 function notFound(type: string, key: string): IsxError {

@@ -10,15 +10,19 @@
  * never acknowledge a write before Level has it.
  */
 import { mkdir } from 'node:fs/promises';
-import type { KeyRange } from '@isx/core';
+import type { ActivityState, KeyRange } from '@isx/core';
 import { ClassicLevel } from 'classic-level';
 import { GroupCommit } from './internal/group-commit.js';
 
-/** What is stored for one entity. `data` is absent on a tombstone. */
+/**
+ * What is stored for one entity. `data` is absent on a tombstone. `activity` holds its
+ * messages: those still to deliver and what it has applied from each partner (DESIGN §7).
+ */
 export interface StoredEntity {
   readonly version: number;
   readonly data?: Record<string, unknown>;
   readonly updatedAt: string;
+  readonly activity?: ActivityState;
 }
 
 /** A write to one of the store's key spaces. */

@@ -1,0 +1,75 @@
+/**
+ * Messages between entities (DESIGN §7, Helland's "activities"): what an operation sends
+ * besides the state it leaves behind, addressed by an entity's type and key only, never by a
+ * shard or a node. An operation returns its messages with its state through `withMessages`;
+ * they are kept with the sender's state, written in the same atomic batch, and delivered at
+ * least once; the receiver applies each exactly once.
+ *
+ * This module only describes messages; it does no I/O.
+ */
+import { z } from 'zod';
+import { isValidKey, isValidTypeName } from './key.js';
+
+/** Where a message goes, or where it came from: an entity, by type and key. */
+export const entityAddressSchema = z.strictObject({
+  type: z.string().refine(isValidTypeName, 'not a valid entity type name'),
+  key: z.string().refine(isValidKey, 'not a valid key'),
+});
+export type EntityAddress = z.infer<typeof entityAddressSchema>;
+
+/** A message kind names the receiver's handler: lowercase letters, digits and dashes. */
+export const messageKindSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,62}$/, 'a message kind is lowercase letters, digits and dashes');
+
+/** What an operation sends: `{ to, kind, payload }`; the payload must be JSON. */
+export const outgoingMessageSchema = z.strictObject({
+  to: entityAddressSchema,
+  kind: messageKindSchema,
+  payload: z.json(),
+});
+export type OutgoingMessage = z.infer<typeof outgoingMessageSchema>;
+
+const OUTCOME = Symbol.for('isx.outcome');
+
+/** A new state together with the messages the operation sends. Made by {@link withMessages}. */
+export interface Outcome<TState> {
+  readonly [OUTCOME]: true;
+  readonly state: TState;
+  readonly messages: readonly OutgoingMessage[];
+}
+
+/**
+ * Returns `state` from an operation or a message handler together with messages to send.
+ *
+ * @example
+ * build: (input, { key }) =>
+ *   withMessages({ id: key, ...input }, { to: { type: 'profile', key }, kind: 'set-targets', payload: input.profile })
+ */
+export function withMessages<TState>(state: TState, ...messages: OutgoingMessage[]): Outcome<TState> {
+  return { [OUTCOME]: true, state, messages };
+}
+
+/** The state and the messages of what an operation returned (a bare state sends none). */
+export function outcomeOf<TState>(value: TState | Outcome<TState>): {
+  state: TState;
+  messages: readonly OutgoingMessage[];
+} {
+  if (typeof value === 'object' && value !== null && (value as Partial<Outcome<TState>>)[OUTCOME] === true) {
+    const outcome = value as Outcome<TState>;
+    return { state: outcome.state, messages: outcome.messages };
+  }
+  return { state: value as TState, messages: [] };
+}
+
+/** The address of an entity as one string, `type/key`: how partners are named in activities. */
+export function addressName(address: EntityAddress): string {
+  return `${address.type}/${address.key}`;
+}
+
+/** The address named by {@link addressName}; undefined when `name` is not `type/key`. */
+export function parseAddressName(name: string): EntityAddress | undefined {
+  const at = name.indexOf('/');
+  const parsed = entityAddressSchema.safeParse({ type: name.slice(0, at), key: name.slice(at + 1) });
+  return at > 0 && parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,233 @@
+/**
+ * The primary's delivery loop (DESIGN §7): it sends the messages its entities queued, in order
+ * for each (sender, receiver) pair, one at a time per pair, and acknowledges each in the
+ * sender's record once the receiver has applied it (or had already: a repeat). Delivery is at
+ * least once: a message whose answer is lost is sent again, and the receiver's record of what
+ * it applied makes the effect exactly once.
+ *
+ * A failed attempt is tried again after a capped exponential back-off with jitter:
+ * `min(maxMs, baseMs · 2^(attempt-1))`, scaled by a random factor in `1 ± jitter`. A message
+ * the receiver refuses for good (a kind it does not accept, a payload its schema refuses, a
+ * type no one serves), or one still undelivered after `maxAttempts`, is parked as a dead
+ * letter, and the pair goes on with its next message. Attempts are counted in memory: a new
+ * primary after a failover starts them afresh.
+ *
+ * Time and chance are injected (`now`, `random`), and `tick` does one round, so tests drive the
+ * back-off and dead-lettering step by step; `start` runs rounds on real timers.
+ */
+import { addressName, isIsxError, type EntityAddress, type PendingMessage } from '@isx/core';
+import type { Logger } from 'pino';
+import type { IncomingMessage } from '../entity-host.js';
+
+/** The first message still to deliver to each of a sender's partners. */
+export interface PendingHead {
+  readonly partner: string;
+  readonly to: EntityAddress;
+  readonly message: PendingMessage;
+}
+
+/** What the loop needs from the entity host. */
+export interface Outbox {
+  /** The first pending message to each partner of `sender`, or none (delivered, or no longer led here). */
+  heads(sender: EntityAddress): Promise<PendingHead[]>;
+  acknowledge(sender: EntityAddress, partner: string, seq: number): Promise<void>;
+  park(
+    sender: EntityAddress,
+    partner: string,
+    seq: number,
+    why: { reason: string; attempts: number },
+  ): Promise<void>;
+}
+
+/** Sends one message to its receiver; resolves once the receiver holds its effect. */
+export type Deliver = (message: IncomingMessage) => Promise<void>;
+
+export interface BackoffPolicy {
+  readonly baseMs: number;
+  readonly maxMs: number;
+  readonly maxAttempts: number;
+  /** 0.2 spreads each wait over ±20 %. */
+  readonly jitter: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { baseMs: 100, maxMs: 10_000, maxAttempts: 20, jitter: 0.2 };
+
+export interface DeliveryLoopOptions {
+  outbox: Outbox;
+  deliver: Deliver;
+  logger: Logger;
+  policy?: Partial<BackoffPolicy>;
+  /** Milliseconds on a monotonic clock (default `performance.now`). */
+  now?: () => number;
+  /** In [0, 1) (default `Math.random`). */
+  random?: () => number;
+}
+
+/** How one (sender, receiver) pair stands. */
+interface Pair {
+  attempts: number;
+  dueAt: number;
+  /** The message the attempts are for; a different head starts the count afresh. */
+  seq: number;
+}
+
+/** Statuses that mean the receiver will never take the message. */
+const PERMANENT_STATUSES: ReadonlySet<number> = new Set([400, 404, 413, 415]);
+
+export class DeliveryLoop {
+  readonly #options: DeliveryLoopOptions;
+  readonly #policy: BackoffPolicy;
+  readonly #now: () => number;
+  readonly #random: () => number;
+  readonly #senders = new Map<string, EntityAddress>();
+  readonly #pairs = new Map<string, Pair>();
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<number> | undefined;
+  #stopped = true;
+  readonly #totals = { delivered: 0, retried: 0, parked: 0 };
+
+  constructor(options: DeliveryLoopOptions) {
+    this.#options = options;
+    this.#policy = { ...DEFAULT_BACKOFF, ...options.policy };
+    this.#now = options.now ?? (() => performance.now());
+    this.#random = options.random ?? Math.random;
+  }
+
+  /** Messages delivered, attempts that failed and will be retried, and messages parked, since start. */
+  get totals(): { delivered: number; retried: number; parked: number } {
+    return { ...this.#totals };
+  }
+
+  /** Senders known to have messages to deliver. */
+  get senders(): number {
+    return this.#senders.size;
+  }
+
+  /** A sender has messages to deliver (a write queued some, or a scan found some). */
+  notice(sender: EntityAddress): void {
+    this.#senders.set(addressName(sender), sender);
+    if (!this.#stopped) this.#schedule(0);
+  }
+
+  /** How long a wait `attempt` (1 for the first retry) calls for, jitter included. */
+  backoffMs(attempt: number): number {
+    const { baseMs, maxMs, jitter } = this.#policy;
+    const capped = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+    return capped * (1 - jitter + 2 * jitter * this.#random());
+  }
+
+  /** Milliseconds until the next attempt is due; undefined when nothing waits. */
+  nextDueIn(): number | undefined {
+    if (this.#senders.size === 0) return undefined;
+    const now = this.#now();
+    let soonest: number | undefined;
+    for (const name of this.#senders.keys()) {
+      const due = [...this.#pairs.entries()]
+        .filter(([key]) => key.startsWith(`${name}>`))
+        .map(([, pair]) => pair.dueAt);
+      // A sender with no pair state yet has work due now.
+      const next = due.length === 0 ? now : Math.min(...due);
+      soonest = soonest === undefined ? next : Math.min(soonest, next);
+    }
+    return soonest === undefined ? undefined : Math.max(0, soonest - now);
+  }
+
+  /** One round: every pair whose next attempt is due gets it; resolves with the attempts made. */
+  tick(): Promise<number> {
+    this.#running ??= this.#round().finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  /** Runs rounds on real timers until `stop`. */
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+  }
+
+  #schedule(delayMs: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      void this.tick().then(() => {
+        const next = this.nextDueIn();
+        if (!this.#stopped && next !== undefined) this.#schedule(Math.min(next, 1_000));
+      });
+    }, delayMs);
+    this.#timer.unref();
+  }
+
+  async #round(): Promise<number> {
+    const now = this.#now();
+    let attempts = 0;
+    const work: Array<Promise<void>> = [];
+    for (const [name, sender] of [...this.#senders]) {
+      const heads = await this.#options.outbox.heads(sender).catch(() => undefined);
+      if (heads === undefined) continue;
+      if (heads.length === 0) {
+        this.#senders.delete(name);
+        for (const key of [...this.#pairs.keys()]) if (key.startsWith(`${name}>`)) this.#pairs.delete(key);
+        continue;
+      }
+      for (const head of heads) {
+        const key = `${name}>${head.partner}`;
+        let pair = this.#pairs.get(key);
+        if (!pair || pair.seq !== head.message.seq) {
+          pair = { attempts: 0, dueAt: now, seq: head.message.seq };
+          this.#pairs.set(key, pair);
+        }
+        if (pair.dueAt > now) continue;
+        attempts += 1;
+        work.push(this.#attempt(sender, head, pair));
+      }
+    }
+    await Promise.all(work);
+    return attempts;
+  }
+
+  async #attempt(sender: EntityAddress, head: PendingHead, pair: Pair): Promise<void> {
+    const { outbox, deliver, logger } = this.#options;
+    const { message } = head;
+    try {
+      await deliver({
+        from: sender,
+        to: head.to,
+        seq: message.seq,
+        kind: message.kind,
+        payload: message.payload,
+      });
+    } catch (error) {
+      pair.attempts += 1;
+      const permanent = isIsxError(error) && PERMANENT_STATUSES.has(error.status);
+      const reason = isIsxError(error) ? error.code : error instanceof Error ? error.message : String(error);
+      if (permanent || pair.attempts >= this.#policy.maxAttempts) {
+        const why = permanent ? reason : `MAX_ATTEMPTS (last: ${reason})`;
+        await outbox.park(sender, head.partner, message.seq, { reason: why, attempts: pair.attempts });
+        this.#totals.parked += 1;
+        pair.dueAt = this.#now();
+        logger.warn(
+          { sender: addressName(sender), to: head.partner, seq: message.seq, reason: why },
+          'message parked as a dead letter',
+        );
+        return;
+      }
+      this.#totals.retried += 1;
+      pair.dueAt = this.#now() + this.backoffMs(pair.attempts);
+      logger.debug(
+        { sender: addressName(sender), to: head.partner, seq: message.seq, reason, attempts: pair.attempts },
+        'delivery failed; retrying',
+      );
+      return;
+    }
+    await outbox.acknowledge(sender, head.partner, message.seq);
+    this.#totals.delivered += 1;
+    // The pair's next message, if any, is due at once.
+    pair.dueAt = this.#now();
+  }
+}
