@@ -4,24 +4,14 @@
  * split at a point between its busy keys; every acknowledged write reads back afterwards.
  */
 import { expect } from 'chai';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { hashPartitioner, rangeContains, type ClusterView } from '@isx/core';
 import { fetchClusterView, leastCopies } from '@isx/lab';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
+import { until } from './support/until.js';
 
 type ShardView = ClusterView['types'][string]['shards'][number];
 
 const KEYS = Array.from({ length: 400 }, (_, i) => `grow-${i}`);
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(200);
-  }
-}
 
 describe('automatic splits (issue 6)', function () {
   this.timeout(150_000);
@@ -65,10 +55,14 @@ describe('automatic splits (issue 6)', function () {
     );
     expect(failures).to.deep.equal([]);
 
-    const view = await until('every shard reports 150 records or fewer', 60_000, async () => {
+    const view = await until('the shards report every record, none more than 150', 60_000, async () => {
       const seen = await fetchClusterView(router);
       const shards = campaigns(seen);
-      return shards.every((s) => s.records !== undefined && s.records <= 150) ? seen : undefined;
+      // The reports come about once a second: wait until they count every record written.
+      const counted = shards.reduce((sum, s) => sum + (s.records ?? 0), 0);
+      return counted === KEYS.length && shards.every((s) => s.records !== undefined && s.records <= 150)
+        ? seen
+        : undefined;
     });
     const shards = campaigns(view);
     expect(shards.length, 'two shards of 200 records need at least two splits').to.be.at.least(4);

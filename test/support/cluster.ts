@@ -21,7 +21,7 @@ export async function startTestCluster(options: Omit<LocalClusterOptions, 'dataD
     dataDir,
     async dispose() {
       await cluster.stop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!process.env.ISX_KEEP_TEST_DATA) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }

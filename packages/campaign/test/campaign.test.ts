@@ -96,6 +96,12 @@ describe('the campaign entity', function () {
   it('declares id as its key field and the timestamps as server fields', function () {
     expect(campaign.type).to.equal('campaign');
     expect(campaign.keyField).to.equal('id');
-    expect(campaign.serverFields).to.deep.equal(['createdAt', 'updatedAt']);
+    expect(campaign.serverFields).to.deep.equal([
+      'createdAt',
+      'updatedAt',
+      'profileSync',
+      'profileRevision',
+      'profileAppliedRevision',
+    ]);
   });
 });

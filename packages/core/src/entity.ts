@@ -28,10 +28,15 @@ export interface HandleContext {
  * How an entity applies one kind of message (DESIGN §7). `apply` is pure, like `build`: it
  * gets the current state (undefined when the entity does not exist yet) and the payload its
  * schema accepted, and returns the new state, with `withMessages` to send messages of its own.
+ * Returning `undefined` leaves the entity as it was (the message still counts as applied).
  */
 export interface MessageHandler<TState, TPayload = unknown> {
   readonly payload: z.ZodType<TPayload>;
-  apply(state: TState | undefined, payload: TPayload, ctx: HandleContext): TState | Outcome<TState>;
+  apply(
+    state: TState | undefined,
+    payload: TPayload,
+    ctx: HandleContext,
+  ): TState | undefined | Outcome<TState | undefined>;
 }
 
 /** The definition of one entity type. Create it with {@link defineEntity}. */

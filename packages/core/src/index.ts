@@ -49,6 +49,8 @@ export type { EntityPath } from './entity-path.js';
 export type { BuildContext, EntityDefinition, EntitySpec, HandleContext, MessageHandler } from './entity.js';
 export {
   addressName,
+  deliveredMessageSchema,
+  deliveryAnswerSchema,
   entityAddressSchema,
   messageKindSchema,
   outcomeOf,
@@ -56,7 +58,7 @@ export {
   parseAddressName,
   withMessages,
 } from './message.js';
-export type { EntityAddress, Outcome, OutgoingMessage } from './message.js';
+export type { DeliveredMessage, DeliveryAnswer, EntityAddress, Outcome, OutgoingMessage } from './message.js';
 export {
   ERROR_STATUS,
   errorBodySchema,

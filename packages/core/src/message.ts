@@ -73,3 +73,21 @@ export function parseAddressName(name: string): EntityAddress | undefined {
   const parsed = entityAddressSchema.safeParse({ type: name.slice(0, at), key: name.slice(at + 1) });
   return at > 0 && parsed.success ? parsed.data : undefined;
 }
+
+/** `POST /internal/messages` on the receiver's primary: one message from another entity. */
+export const deliveredMessageSchema = z.strictObject({
+  from: entityAddressSchema,
+  to: entityAddressSchema,
+  seq: z.number().int().min(1),
+  kind: messageKindSchema,
+  payload: z.json(),
+});
+export type DeliveredMessage = z.infer<typeof deliveredMessageSchema>;
+
+/** The receiver's answer: `applied` is false for a repeat it had applied before. */
+export const deliveryAnswerSchema = z.object({
+  seq: z.number().int().min(1),
+  applied: z.boolean(),
+  version: z.number().int().min(1).optional(),
+});
+export type DeliveryAnswer = z.infer<typeof deliveryAnswerSchema>;

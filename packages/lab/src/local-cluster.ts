@@ -59,6 +59,8 @@ export interface NodeWiring {
   readonly routerUrl?: string;
   /** `ADVERTISED=DIAL` routes to its peers. */
   readonly peerRoutes?: readonly string[];
+  /** The service it runs (default: the cluster's `service`). */
+  readonly service?: string;
 }
 
 export class LocalCluster {
@@ -127,7 +129,7 @@ export class LocalCluster {
       args: [
         'node',
         '--service',
-        this.options.service ?? 'campaign',
+        wiring.service ?? this.options.service ?? 'campaign',
         '--router',
         wiring.routerUrl ?? this.routerUrl,
         '--data',

@@ -74,7 +74,13 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   const handleKeyed = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = parseEntityPath(request.url ?? '/');
-    if (!path || path.rest.length > 0) {
+    // `/:type/:key/activities` (a GET) goes to the key's primary like any read of it.
+    const activities =
+      path?.key !== undefined &&
+      path.rest.length === 1 &&
+      path.rest[0] === 'activities' &&
+      request.method === 'GET';
+    if (!path || (path.rest.length > 0 && !activities)) {
       throw new IsxError(
         'ROUTE_NOT_FOUND',
         `No route for ${request.method} ${(request.url ?? '/').split('?', 1)[0]}.`,

@@ -15,6 +15,7 @@ import {
   outgoingMessageSchema,
   parseAddressName,
   type ActivityState,
+  type DeliveredMessage,
   type EntityAddress,
   systemClock,
   validationError,
@@ -50,15 +51,6 @@ export interface EntityHostOptions {
   load?: LoadObserver;
   /** Told when a committed write left an entity with messages to deliver. */
   onMessagesQueued?: (sender: EntityAddress, shardId: string) => void;
-}
-
-/** A message as it reaches its receiver: who sent it, its number in that pair's sequence, and what it says. */
-export interface IncomingMessage {
-  readonly from: EntityAddress;
-  readonly to: EntityAddress;
-  readonly seq: number;
-  readonly kind: string;
-  readonly payload: unknown;
 }
 
 export class EntityHost {
@@ -238,7 +230,7 @@ export class EntityHost {
    * kind the entity does not accept, or whose payload its schema refuses, is refused for good
    * (the sender parks it as a dead letter) and changes nothing.
    */
-  async receive(message: IncomingMessage): Promise<{ seq: number; applied: boolean; version?: number }> {
+  async receive(message: DeliveredMessage): Promise<{ seq: number; applied: boolean; version?: number }> {
     const definition = this.#definition(message.to.type);
     const handler = definition.receives[message.kind];
     if (!handler) {
@@ -259,14 +251,20 @@ export class EntityHost {
       const { state, messages } = outcomeOf(
         handler.apply(current?.data, parsed.data, { key, now, from: message.from }),
       );
-      const version = (current?.version ?? 0) + 1;
+      // A handler that returns no state leaves the data and the version as they were.
+      const changed = state !== undefined;
+      const version = changed ? (current?.version ?? 0) + 1 : (current?.version ?? 1);
       const activity = recordApplied(current?.activity, message.from, message.seq);
       await this.#put(
         { definition, shardId, partitionKey, key, current },
         {
           version,
-          data: state as Record<string, unknown>,
-          updatedAt: now.toISOString(),
+          ...(changed
+            ? { data: state as Record<string, unknown> }
+            : current?.data
+              ? { data: current.data }
+              : {}),
+          updatedAt: changed ? now.toISOString() : (current?.updatedAt ?? now.toISOString()),
           activity: queueMessages(activity, checkMessages(definition.type, messages), now.toISOString()),
         },
       );

@@ -18,6 +18,9 @@ import { EntityStore } from './entity-store.js';
 import { createInternalRoutes } from './http/internal-routes.js';
 import { createNodeServer } from './http/node-server.js';
 import { ShardLoadTracker } from './load/shard-load-tracker.js';
+import { DeliveryLoop } from './activities/delivery-loop.js';
+import { messageTransport } from './activities/message-transport.js';
+import { OutboxScanner } from './activities/outbox-scanner.js';
 import { MapOwnership, UNREGISTERED_NODE_ID } from './ownership.js';
 import type { PeerRoutes } from './peer-routes.js';
 import { LogPositions } from './replication/log-position.js';
@@ -27,6 +30,8 @@ import { RouterLink } from './router-link.js';
 
 /** How long `close` lets requests in flight finish before it cuts their connections. */
 const CLOSE_GRACE_MS = 5_000;
+/** How often the node looks for shards it has started leading, to find their undelivered messages. */
+const OUTBOX_SCAN_MS = 1_000;
 
 /** How a node finds its router (phase 2). */
 export interface RouterAttachment {
@@ -68,6 +73,8 @@ export interface RunningNode {
   readonly entityHost: EntityHost;
   readonly store: EntityStore;
   readonly ownership: MapOwnership;
+  /** Delivers the messages the entities this node leads sent (phase 4). */
+  readonly delivery: DeliveryLoop;
   /**
    * Has the router empty this node (its primaries handed over, its copies moved away) and
    * resolves once it holds no copy, or with false if that has not happened within `timeoutMs`,
@@ -137,9 +144,28 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     clock: options.clock ?? systemClock,
     ...(committer ? { committer } : {}),
     ...(load ? { load } : {}),
+    onMessagesQueued: (sender) => delivery.notice(sender),
   });
+  // Messages between entities (phase 4): this node delivers what the entities it leads sent.
+  const token = options.token ?? options.router?.token;
+  const delivery = new DeliveryLoop({
+    outbox: {
+      heads: (sender) => entityHost.pendingHeads(sender),
+      acknowledge: (sender, partner, seq) => entityHost.acknowledge(sender, partner, seq),
+      park: (sender, partner, seq, why) => entityHost.park(sender, partner, seq, why),
+    },
+    deliver: messageTransport({
+      token: token ?? '',
+      peers: options.peers,
+      map: () => ownership.map,
+      pullMap: () => link?.pullMap() ?? Promise.resolve(),
+    }),
+    logger,
+  });
+  const outboxes = new OutboxScanner(store, (sender) => delivery.notice(sender));
   const internal = createInternalRoutes({
-    token: options.token ?? options.router?.token,
+    token,
+    host: entityHost,
     store,
     ownership,
     peers: options.peers,
@@ -166,6 +192,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await link.register();
     link.start();
   }
+  const followLed = (): void => outboxes.follow(ownership.map?.shardsOf(ownership.nodeId) ?? []);
+  followLed();
+  const outboxTimer = setInterval(followLed, OUTBOX_SCAN_MS);
+  outboxTimer.unref();
+  delivery.start();
   let closing: Promise<void> | undefined;
   return {
     get nodeId() {
@@ -176,6 +207,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     entityHost,
     store,
     ownership,
+    delivery,
     async drain(timeoutMs) {
       if (!link || !ownership.map?.config.replication) return false;
       return link.drain(timeoutMs);
@@ -183,6 +215,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     close() {
       closing ??= (async () => {
         link?.stop();
+        clearInterval(outboxTimer);
+        await delivery.stop();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // A keep-alive connection that finishes its request after this point would otherwise
         // stay open until its idle timeout (65 s): close each one as soon as it is idle, and

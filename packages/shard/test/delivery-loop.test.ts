@@ -6,9 +6,14 @@
  */
 import { expect } from 'chai';
 import { pino } from 'pino';
-import { IsxError, RetryableError, type EntityAddress, type PendingMessage } from '@isx/core';
+import {
+  IsxError,
+  RetryableError,
+  type DeliveredMessage,
+  type EntityAddress,
+  type PendingMessage,
+} from '@isx/core';
 import { DeliveryLoop, type Outbox, type PendingHead } from '../src/activities/delivery-loop.js';
-import type { IncomingMessage } from '../src/entity-host.js';
 
 const SENDER: EntityAddress = { type: 'campaign', key: 'c1' };
 
@@ -61,7 +66,7 @@ class MemoryOutbox implements Outbox {
   }
 }
 
-function setUp(deliver: (m: IncomingMessage) => Promise<void>, policy = {}) {
+function setUp(deliver: (m: DeliveredMessage) => Promise<void>, policy = {}) {
   const clock = { at: 0 };
   const outbox = new MemoryOutbox();
   const loop = new DeliveryLoop({
@@ -157,6 +162,31 @@ describe('the delivery loop', () => {
     expect(outbox.dead.map((d) => [d.seq, d.reason, d.attempts])).to.deep.equal([
       [1, 'UNKNOWN_MESSAGE_KIND', 1],
     ]);
+  });
+
+  it('sends a message again when its acknowledgement could not be recorded, and keeps going', async () => {
+    const seen: number[] = [];
+    const { clock, outbox, loop } = setUp((m) => {
+      seen.push(m.seq);
+      return Promise.resolve();
+    });
+    const acknowledge = outbox.acknowledge.bind(outbox);
+    let refuse = 1;
+    outbox.acknowledge = (sender, partner, seq) =>
+      refuse-- > 0
+        ? Promise.reject(new RetryableError('SHARD_MOVING', 'moving'))
+        : acknowledge(sender, partner, seq);
+    outbox.queue('profile/c1', 2);
+    loop.notice(SENDER);
+    await loop.tick();
+    expect(loop.nextDueIn(), 'backed off').to.be.greaterThan(0);
+    clock.at += 10_000;
+    await loop.tick();
+    await loop.tick();
+    expect(seen, 'message 1 went twice: the receiver takes the repeat without effect').to.deep.equal([
+      1, 1, 2,
+    ]);
+    expect(outbox.pending.get('profile/c1')).to.deep.equal([]);
   });
 
   it('does not let a failing receiver hold up another', async () => {

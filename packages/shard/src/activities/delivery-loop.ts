@@ -15,9 +15,14 @@
  * Time and chance are injected (`now`, `random`), and `tick` does one round, so tests drive the
  * back-off and dead-lettering step by step; `start` runs rounds on real timers.
  */
-import { addressName, isIsxError, type EntityAddress, type PendingMessage } from '@isx/core';
+import {
+  addressName,
+  isIsxError,
+  type DeliveredMessage,
+  type EntityAddress,
+  type PendingMessage,
+} from '@isx/core';
 import type { Logger } from 'pino';
-import type { IncomingMessage } from '../entity-host.js';
 
 /** The first message still to deliver to each of a sender's partners. */
 export interface PendingHead {
@@ -40,7 +45,7 @@ export interface Outbox {
 }
 
 /** Sends one message to its receiver; resolves once the receiver holds its effect. */
-export type Deliver = (message: IncomingMessage) => Promise<void>;
+export type Deliver = (message: DeliveredMessage) => Promise<void>;
 
 export interface BackoffPolicy {
   readonly baseMs: number;
@@ -155,10 +160,14 @@ export class DeliveryLoop {
   #schedule(delayMs: number): void {
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
-      void this.tick().then(() => {
-        const next = this.nextDueIn();
-        if (!this.#stopped && next !== undefined) this.#schedule(Math.min(next, 1_000));
-      });
+      void this.tick()
+        .catch((error: unknown) =>
+          this.#options.logger.warn({ err: describe(error) }, 'delivery round failed'),
+        )
+        .then(() => {
+          const next = this.nextDueIn();
+          if (!this.#stopped && next !== undefined) this.#schedule(Math.min(next, 1_000));
+        });
     }, delayMs);
     this.#timer.unref();
   }
@@ -191,7 +200,22 @@ export class DeliveryLoop {
     return attempts;
   }
 
+  /** One delivery and what follows it; a failure to record the outcome is retried like a failed delivery. */
   async #attempt(sender: EntityAddress, head: PendingHead, pair: Pair): Promise<void> {
+    try {
+      await this.#deliverOne(sender, head, pair);
+    } catch (error) {
+      // The sender's shard is moving or lost its lease: the receiver may hold the message, and
+      // sending it again is harmless (a repeat); the sender's record is written next time.
+      pair.dueAt = this.#now() + this.backoffMs(Math.max(1, pair.attempts));
+      this.#options.logger.debug(
+        { sender: addressName(sender), to: head.partner, err: describe(error) },
+        'could not record a delivery; retrying',
+      );
+    }
+  }
+
+  async #deliverOne(sender: EntityAddress, head: PendingHead, pair: Pair): Promise<void> {
     const { outbox, deliver, logger } = this.#options;
     const { message } = head;
     try {
@@ -230,4 +254,8 @@ export class DeliveryLoop {
     // The pair's next message, if any, is due at once.
     pair.dueAt = this.#now();
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

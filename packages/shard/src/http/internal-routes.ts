@@ -7,6 +7,7 @@
  * - `GET /internal/shards/copies`: the copies in progress, with entities and bytes so far;
  * - `POST /internal/shards/drop`: delete a range of which this node holds no copy any more;
  * - `POST /internal/replicate`: take the next entry of a shard's log (a backup, phase 3);
+ * - `POST /internal/messages`: apply a message from another entity, once (phase 4);
  * - `POST /internal/replicate-batch`: take entries of several shards' logs at once, each
  *   answered on its own (what primaries send);
  * - `GET /internal/shards/status?shardId=`: how far this node's copy of a shard goes.
@@ -20,6 +21,7 @@ import {
   catchUpRequestSchema,
   replicateRequestSchema,
   replicateBatchRequestSchema,
+  deliveredMessageSchema,
   isIsxError,
   IsxError,
   shardMapWireSchema,
@@ -33,6 +35,7 @@ import {
 } from '@isx/core';
 import type { z } from 'zod';
 import type { EntityStore, StoreOp } from '../entity-store.js';
+import type { EntityHost } from '../entity-host.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import type { LogPositions } from '../replication/log-position.js';
@@ -53,6 +56,8 @@ export interface InternalRoutesOptions {
   positions: LogPositions;
   /** Takes replicated entries (phase 3). */
   replicas: ReplicaReceiver;
+  /** Applies messages from other entities (phase 4). */
+  host?: EntityHost;
 }
 
 /** Handles the request if it is an internal route; returns false when it is not one. */
@@ -124,6 +129,12 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
           ),
         );
         sendJson(response, 200, { results });
+        return true;
+      }
+      case 'POST /internal/messages': {
+        if (!options.host) return false;
+        const message = await readBody(request, deliveredMessageSchema);
+        sendJson(response, 200, await options.host.receive(message));
         return true;
       }
       case 'GET /internal/shards/log': {

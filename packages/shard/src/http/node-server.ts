@@ -33,10 +33,16 @@ export function createNodeServer(options: NodeServerOptions): Server {
     }
     if (options.internal && (await options.internal(request, response))) return;
     const path = parseEntityPath(target);
-    if (!path || path.rest.length > 0) {
+    const activities = path?.key !== undefined && path.rest.length === 1 && path.rest[0] === 'activities';
+    if (!path || (path.rest.length > 0 && !activities)) {
       throw new IsxError('ROUTE_NOT_FOUND', `No route for ${method} ${target.split('?', 1)[0]}.`);
     }
     const { type, key } = path;
+    if (activities && key !== undefined) {
+      if (method !== 'GET')
+        throw new IsxError('METHOD_NOT_ALLOWED', `Only GET is allowed on /${type}/:key/activities.`);
+      return sendJson(response, 200, { key, activity: await host.activities(type, key) });
+    }
     if (key === undefined) {
       throw new IsxError(
         'METHOD_NOT_ALLOWED',

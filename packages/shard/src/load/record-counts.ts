@@ -6,18 +6,10 @@
  * is exact but for a write whose batch lands just as the scan starts; it is an estimate for
  * split decisions, made exact again by the next scan.
  */
-import type { KeyRange } from '@isx/core';
 import type { EntityStore } from '../entity-store.js';
-
-/** A shard this node leads, as the map names it. */
-export interface LedShard {
-  readonly id: string;
-  readonly type: string;
-  readonly range: KeyRange;
-}
+import { LedShardChanges, type LedShard } from '../led-shards.js';
 
 interface Entry {
-  readonly extent: string;
   /** Undefined until the first scan ends. */
   count: number | undefined;
   /** Records created while the scan runs. */
@@ -27,6 +19,7 @@ interface Entry {
 export class RecordCounts {
   readonly #store: EntityStore;
   readonly #entries = new Map<string, Entry>();
+  readonly #changes = new LedShardChanges();
   #scans: Promise<void> = Promise.resolve();
 
   constructor(store: EntityStore) {
@@ -37,10 +30,8 @@ export class RecordCounts {
   follow(led: readonly LedShard[]): void {
     const ids = new Set(led.map((s) => s.id));
     for (const id of this.#entries.keys()) if (!ids.has(id)) this.#entries.delete(id);
-    for (const shard of led) {
-      const extent = `${shard.type}\u0000${shard.range.start}\u0000${shard.range.end ?? ''}`;
-      if (this.#entries.get(shard.id)?.extent === extent) continue;
-      const entry: Entry = { extent, count: undefined, pending: 0 };
+    for (const shard of this.#changes.next(led)) {
+      const entry: Entry = { count: undefined, pending: 0 };
       this.#entries.set(shard.id, entry);
       this.#scans = this.#scans.then(async () => {
         if (this.#entries.get(shard.id) !== entry) return;

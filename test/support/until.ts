@@ -1,0 +1,12 @@
+/** Polls `probe` every 200 ms until it returns a value, or fails after `ms` naming `what`. */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = performance.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (performance.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(200);
+  }
+}
