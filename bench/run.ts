@@ -30,6 +30,7 @@ const BENCHMARKS: Readonly<Record<string, () => Promise<BenchModule>>> = {
   stability: () => import('./stability.js'),
   cutover: () => import('./cutover.js'),
   rebalance: () => import('./rebalance.js'),
+  activities: () => import('./activities.js'),
 };
 
 async function listBenchmarks(): Promise<string> {

@@ -143,3 +143,90 @@ describe('activities between campaigns and profiles (issue 7)', function () {
     await expectSettled(2);
   });
 });
+
+describe('dead letters (issue 7)', function () {
+  this.timeout(120_000);
+  let test: TestCluster;
+
+  before(async function () {
+    test = await startTestCluster({ mode: 'dynamic', nodes: 0, shardsPerType: 2 });
+    // The campaign node gives up on a message after four quick attempts.
+    const fastGiveUp = [
+      '--delivery-backoff-ms',
+      '50',
+      '--delivery-backoff-max-ms',
+      '200',
+      '--delivery-max-attempts',
+      '4',
+    ];
+    await test.cluster.addNode({ service: 'campaign', args: fastGiveUp });
+    await test.cluster.addNode({ service: 'profile' });
+  });
+
+  after(async function () {
+    await test?.dispose();
+  });
+
+  it('parks a message whose receiver stays down, lists it, and delivers it once replayed', async function () {
+    const router = test.cluster.routerUrl;
+    const [, profileNode] = [...test.cluster.nodes.entries()][1]!;
+    await profileNode.kill();
+    const put = await fetch(`${router}/campaign/lonely`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'Lonely',
+        status: 'draft',
+        budgetCents: 1,
+        profile: { osTargets: ['linux'], deviceTargets: ['desktop'] },
+      }),
+    });
+    expect(put.status).to.equal(200);
+    const listed = await until('the message is parked', 30_000, async () => {
+      const answer = (await (await fetch(`${router}/cluster/dead-letters`)).json()) as {
+        deadLetters: Array<{
+          sender: { type: string; key: string };
+          to: string;
+          seq: number;
+          reason: string;
+        }>;
+      };
+      return answer.deadLetters.length > 0 ? answer.deadLetters : undefined;
+    });
+    expect(listed).to.have.length(1);
+    expect(listed[0]).to.deep.include({
+      sender: { type: 'campaign', key: 'lonely' },
+      to: 'profile/lonely',
+      seq: 1,
+    });
+    expect(listed[0]!.reason).to.match(/^MAX_ATTEMPTS/);
+
+    await profileNode.start();
+    const refused = await fetch(`${router}/cluster/dead-letters/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sender: { type: 'campaign', key: 'lonely' } }),
+    });
+    expect(refused.status, 'a replay needs the cluster token').to.equal(401);
+    const replay = await fetch(`${router}/cluster/dead-letters/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-isx-cluster-token': test.cluster.token },
+      body: JSON.stringify({ sender: { type: 'campaign', key: 'lonely' } }),
+    });
+    expect(await replay.json()).to.deep.equal({ requeued: 1 });
+    await until('the replayed message is applied and answered', 30_000, async () => {
+      const campaign = (await (await fetch(`${router}/campaign/lonely`)).json()) as {
+        data: { profileSync?: string };
+      };
+      return campaign.data.profileSync === 'applied' ? true : undefined;
+    });
+    const profile = (await (await fetch(`${router}/profile/lonely`)).json()) as {
+      data: { osTargets: string[] };
+    };
+    expect(profile.data.osTargets).to.deep.equal(['linux']);
+    const after = (await (await fetch(`${router}/cluster/dead-letters`)).json()) as {
+      deadLetters: unknown[];
+    };
+    expect(after.deadLetters).to.deep.equal([]);
+  });
+});

@@ -33,6 +33,8 @@ export interface BenchClusterOptions {
   readonly settleTimeoutMs?: number;
   /** More router flags. */
   readonly routerArgs?: readonly string[];
+  /** The service of each node, in order (default: `nodes` campaign nodes). */
+  readonly services?: readonly string[];
 }
 
 /** Starts a dynamic cluster with log level `warn` and waits until it is settled. */
@@ -41,7 +43,7 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
   const cluster = await LocalCluster.start({
     dataDir,
     mode: 'dynamic',
-    nodes: options.nodes,
+    nodes: options.services === undefined ? options.nodes : 0,
     logLevel: 'warn',
     ...(options.replicationFactor === undefined ? {} : { replicationFactor: options.replicationFactor }),
     ...(options.routerArgs === undefined ? {} : { routerArgs: options.routerArgs }),
@@ -53,6 +55,7 @@ export async function startBenchCluster(options: BenchClusterOptions): Promise<B
   };
   const forget = onInterrupt(() => dispose(true));
   try {
+    for (const service of options.services ?? []) await cluster.addNode({ service });
     const view = await settledView(
       cluster.routerUrl,
       options.nodes,

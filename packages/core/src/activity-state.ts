@@ -12,7 +12,7 @@
  * Partners are named `type/key`.
  */
 import { z } from 'zod';
-import { messageKindSchema } from './message.js';
+import { entityAddressSchema, messageKindSchema } from './message.js';
 
 export const pendingMessageSchema = z.object({
   seq: z.number().int().min(1),
@@ -64,3 +64,27 @@ export type StoredValue = z.infer<typeof storedValueSchema>;
 export function hasPendingMessages(activity: ActivityState | undefined): boolean {
   return Object.values(activity?.out ?? {}).some((partner) => partner.pending.length > 0);
 }
+
+/** A dead letter as `GET /cluster/dead-letters` lists it: with the entity that sent it. */
+export const deadLetterViewSchema = deadLetterSchema.extend({ sender: entityAddressSchema });
+export type DeadLetterView = z.infer<typeof deadLetterViewSchema>;
+
+/** `GET /internal/dead-letters` on a node, and `GET /cluster/dead-letters` on the router. */
+export const deadLettersAnswerSchema = z.object({
+  deadLetters: z.array(deadLetterViewSchema),
+  /** On the router: nodes that could not be asked, whose dead letters are missing from the list. */
+  unanswered: z.array(z.string()).optional(),
+});
+export type DeadLettersAnswer = z.infer<typeof deadLettersAnswerSchema>;
+
+/** `POST /cluster/dead-letters/replay`: send a sender's dead letters again (to one receiver, or one of them). */
+export const replayRequestSchema = z.strictObject({
+  sender: entityAddressSchema,
+  /** The receiver, `type/key`; absent: every receiver. */
+  to: z.string().min(3).max(600).optional(),
+  seq: z.number().int().min(1).optional(),
+});
+export type ReplayRequest = z.infer<typeof replayRequestSchema>;
+
+export const replayAnswerSchema = z.object({ requeued: z.number().int().min(0) });
+export type ReplayAnswer = z.infer<typeof replayAnswerSchema>;

@@ -29,7 +29,11 @@ export type { ClusterConfig, ShardAssignment, TypeLayout } from './cluster-confi
 export {
   activityStateSchema,
   deadLetterSchema,
+  deadLettersAnswerSchema,
+  deadLetterViewSchema,
   hasPendingMessages,
+  replayAnswerSchema,
+  replayRequestSchema,
   incomingActivitySchema,
   outgoingActivitySchema,
   pendingMessageSchema,
@@ -38,7 +42,11 @@ export {
 export type {
   ActivityState,
   DeadLetter,
+  DeadLettersAnswer,
+  DeadLetterView,
   IncomingActivity,
+  ReplayAnswer,
+  ReplayRequest,
   OutgoingActivity,
   PendingMessage,
   StoredValue,
@@ -175,6 +183,7 @@ export {
   readClusterFlagsSchema,
   routerFlagsSchema,
   steerFlagsSchema,
+  deadLettersFlagsSchema,
   drainFlagsSchema,
   upFlagsSchema,
 } from './process-flags.js';
@@ -184,6 +193,7 @@ export type {
   ReadClusterFlags,
   RouterFlags,
   SteerFlags,
+  DeadLettersFlags,
   DrainFlags,
   UpFlags,
 } from './process-flags.js';

@@ -29,7 +29,15 @@ export const nodeFlagsSchema = z
     fsync: z.boolean().default(true),
     /** How long SIGTERM may spend draining the node before it stops anyway. */
     'drain-timeout-ms': z.coerce.number().int().min(0).max(3_600_000).default(120_000),
+    /** Message delivery (phase 4): the first retry's wait, the longest wait, and the attempts before a dead letter. */
+    'delivery-backoff-ms': z.coerce.number().int().min(1).max(60_000).default(100),
+    'delivery-backoff-max-ms': z.coerce.number().int().min(1).max(3_600_000).default(10_000),
+    'delivery-max-attempts': z.coerce.number().int().min(1).max(1_000_000).default(20),
     'log-level': logLevelSchema.default('info'),
+  })
+  .refine((f) => f['delivery-backoff-max-ms'] >= f['delivery-backoff-ms'], {
+    message: '--delivery-backoff-max-ms cannot be below --delivery-backoff-ms',
+    path: ['delivery-backoff-max-ms'],
   })
   .refine((f) => (f.router === undefined) === (f.config !== undefined && f.node !== undefined), {
     message: 'give either --router URL, or --config FILE with --node ID',
@@ -122,6 +130,17 @@ export const drainFlagsSchema = z.strictObject({
   undo: z.boolean().default(false),
 });
 export type DrainFlags = z.infer<typeof drainFlagsSchema>;
+
+/** `isx dead-letters [replay SENDER]`: list the messages senders gave up on, or send some again. */
+export const deadLettersFlagsSchema = z.strictObject({
+  router: z.url().default('http://127.0.0.1:4000'),
+  json: z.boolean().default(false),
+  /** With replay: only the letters to this receiver, `type/key`. */
+  to: z.string().min(3).optional(),
+  /** With replay: only the letter with this sequence number. */
+  seq: z.coerce.number().int().min(1).optional(),
+});
+export type DeadLettersFlags = z.infer<typeof deadLettersFlagsSchema>;
 
 /** `isx experiment FILE`: run a failure experiment. */
 export const experimentFlagsSchema = z.strictObject({

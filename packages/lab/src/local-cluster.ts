@@ -61,6 +61,8 @@ export interface NodeWiring {
   readonly peerRoutes?: readonly string[];
   /** The service it runs (default: the cluster's `service`). */
   readonly service?: string;
+  /** More `isx node` flags, e.g. `['--delivery-max-attempts', '3']`. */
+  readonly args?: readonly string[];
 }
 
 export class LocalCluster {
@@ -139,6 +141,7 @@ export class LocalCluster {
         '--log-level',
         this.options.logLevel ?? 'info',
         ...wired,
+        ...(wiring.args ?? []),
       ],
     });
     await child.start();

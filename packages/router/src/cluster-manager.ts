@@ -24,6 +24,9 @@ import {
   type RegisterRequest,
   type RegisterResponse,
   type ReplicaFailedRequest,
+  type DeadLettersAnswer,
+  type ReplayAnswer,
+  type ReplayRequest,
   type ShardMapWire,
   type ShardAssignment,
 } from '@isx/core';
@@ -40,6 +43,7 @@ import { createReplicationParts } from './replication-parts.js';
 import { AutoSplitter } from './auto-splitter.js';
 import { ShardLoadBook } from './shard-load-book.js';
 import { ShardReleases } from './shard-releases.js';
+import { collectDeadLetters, replayDeadLetters } from './dead-letters.js';
 import { spreadTarget, type SplitCause, type SplitPolicy, type SplitProposal } from './split-policy.js';
 
 export interface ClusterManagerOptions {
@@ -203,6 +207,20 @@ export class ClusterManager {
    */
   shardReleased(shardId: string, maxMs: number): Promise<void> {
     return this.#releases.wait(shardId, maxMs);
+  }
+
+  /** The dead letters of every live node (DESIGN §7). */
+  deadLetters(): Promise<DeadLettersAnswer> {
+    const live = this.nodes().filter((n) => n.status !== 'dead');
+    return collectDeadLetters(
+      live.map((n) => ({ id: n.record.id, url: n.record.url })),
+      this.#calls,
+    );
+  }
+
+  /** Has the sender's primary send its dead letters again. */
+  replayDeadLetters(request: ReplayRequest): Promise<ReplayAnswer> {
+    return replayDeadLetters(this.#map, request, this.#calls);
   }
 
   /** What the shard's primary last reported of its size and load, if it is fresh. */

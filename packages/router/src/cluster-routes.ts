@@ -2,8 +2,9 @@
  * The routes of a dynamic cluster on the router, behind the cluster token:
  * - for nodes: `POST /internal/register`, `POST /internal/heartbeat`, `GET /internal/map`,
  *   and `POST /internal/replica-failed` (a primary reporting a backup that did not take an entry);
- * - for operators: `POST /cluster/shards/:id/split`, `POST /cluster/shards/:id/move` and
- *   `POST /cluster/nodes/:id/drain`.
+ * - for operators: `POST /cluster/shards/:id/split`, `POST /cluster/shards/:id/move`,
+ *   `POST /cluster/nodes/:id/drain` and `POST /cluster/dead-letters/replay`; and, without the
+ *   token, `GET /cluster/dead-letters`.
  */
 import express, { type Request } from 'express';
 import {
@@ -12,6 +13,7 @@ import {
   type DrainAnswer,
   moveRequestSchema,
   registerRequestSchema,
+  replayRequestSchema,
   replicaFailedRequestSchema,
   splitRequestSchema,
   validationError,
@@ -44,6 +46,12 @@ export function createClusterRoutes(cluster: ClusterManager, token: string): exp
   routes.post('/cluster/shards/:id/move', ...guarded, async (request, response) => {
     const { to } = parse(moveRequestSchema, request);
     response.json(await cluster.move(String(request.params.id), to));
+  });
+  routes.get('/cluster/dead-letters', async (_request, response) => {
+    response.json(await cluster.deadLetters());
+  });
+  routes.post('/cluster/dead-letters/replay', ...guarded, async (request, response) => {
+    response.json(await cluster.replayDeadLetters(parse(replayRequestSchema, request)));
   });
   routes.post('/cluster/nodes/:id/drain', ...guarded, async (request, response) => {
     const { draining } = parse(drainRequestSchema, request);

@@ -28,7 +28,14 @@ import {
 import type { EntityStore, StoredEntity } from './entity-store.js';
 import { KeyLock } from './internal/key-lock.js';
 import type { LoadObserver } from './load/shard-load-tracker.js';
-import { acknowledge, isRepeat, park, queueMessages, recordApplied } from './activities/activity-records.js';
+import {
+  acknowledge,
+  isRepeat,
+  park,
+  queueMessages,
+  recordApplied,
+  requeueDead,
+} from './activities/activity-records.js';
 import type { PendingHead } from './activities/delivery-loop.js';
 import type { Ownership } from './ownership.js';
 import { localCommitter, type ShardCommitter } from './replication/shard-committer.js';
@@ -286,6 +293,21 @@ export class EntityHost {
   ): Promise<void> {
     const at = new Date(this.#clock.now()).toISOString();
     await this.#changeActivity(sender, (activity) => park(activity, partner, seq, { ...why, at }));
+  }
+
+  /**
+   * Sends dead letters of `sender` again (all, or those to `partner`, or the one numbered
+   * `seq`), under new sequence numbers; resolves with how many went back in the queue.
+   */
+  async replayDead(sender: EntityAddress, which: { partner?: string; seq?: number } = {}): Promise<number> {
+    let requeued = 0;
+    await this.#changeActivity(sender, (activity) => {
+      const result = requeueDead(activity, which);
+      requeued = result.requeued;
+      return result.activity;
+    });
+    // The write that put them back told the delivery loop, as any write that queues messages does.
+    return requeued;
   }
 
   /** The entity's activity state (its messages in and out), as `GET /:type/:key/activities` shows it. */

@@ -45,6 +45,9 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
         'peer-route': { type: 'string', multiple: true },
         'no-fsync': { type: 'boolean' },
         'drain-timeout-ms': { type: 'string' },
+        'delivery-backoff-ms': { type: 'string' },
+        'delivery-backoff-max-ms': { type: 'string' },
+        'delivery-max-attempts': { type: 'string' },
         'log-level': { type: 'string' },
       },
       strict: true,
@@ -62,6 +65,11 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
       logger,
       advertiseUrl: flags.advertise?.replace(/\/+$/, ''),
       peers: PeerRoutes.parse(flags['peer-route']),
+      delivery: {
+        baseMs: flags['delivery-backoff-ms'],
+        maxMs: flags['delivery-backoff-max-ms'],
+        maxAttempts: flags['delivery-max-attempts'],
+      },
     };
     let node: RunningNode;
     if (flags.router !== undefined) {

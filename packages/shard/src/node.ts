@@ -18,7 +18,7 @@ import { EntityStore } from './entity-store.js';
 import { createInternalRoutes } from './http/internal-routes.js';
 import { createNodeServer } from './http/node-server.js';
 import { ShardLoadTracker } from './load/shard-load-tracker.js';
-import { DeliveryLoop } from './activities/delivery-loop.js';
+import { DeliveryLoop, type BackoffPolicy } from './activities/delivery-loop.js';
 import { messageTransport } from './activities/message-transport.js';
 import { OutboxScanner } from './activities/outbox-scanner.js';
 import { MapOwnership, UNREGISTERED_NODE_ID } from './ownership.js';
@@ -62,6 +62,8 @@ export interface NodeOptions {
   peers?: PeerRoutes;
   /** Sync every batch to disk before acknowledging (default true). */
   sync?: boolean;
+  /** How message delivery backs off and when it gives up (phase 4; defaults in `DEFAULT_BACKOFF`). */
+  delivery?: Partial<BackoffPolicy>;
   clock?: Clock;
   logger?: Logger;
 }
@@ -161,6 +163,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       pullMap: () => link?.pullMap() ?? Promise.resolve(),
     }),
     logger,
+    ...(options.delivery ? { policy: options.delivery } : {}),
   });
   const outboxes = new OutboxScanner(store, (sender) => delivery.notice(sender));
   const internal = createInternalRoutes({

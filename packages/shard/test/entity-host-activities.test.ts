@@ -172,6 +172,23 @@ describe('EntityHost: messages between entities', () => {
     });
   });
 
+  it('sends dead letters again under new sequence numbers, and tells the delivery loop', async () => {
+    for (const quantity of [1, 2]) await host.put('order', 'o1', { item: 'apple', quantity });
+    await host.park(ORDER, 'stock/apple', 1, { reason: 'MAX_ATTEMPTS', attempts: 20 });
+    await host.acknowledge(ORDER, 'stock/apple', 2);
+    queued.length = 0;
+    expect(await host.replayDead(ORDER, { seq: 7 }), 'no such letter').to.equal(0);
+    expect(await host.replayDead(ORDER, { partner: 'stock/apple' })).to.equal(1);
+    const activity = await host.activities('order', 'o1');
+    expect(activity.dead).to.deep.equal([]);
+    expect(activity.out?.['stock/apple']).to.deep.include({ sent: 3, acked: 2 });
+    expect(activity.out?.['stock/apple']?.pending.map((m) => [m.seq, m.payload])).to.deep.equal([
+      [3, { quantity: 1, order: 'o1' }],
+    ]);
+    expect(queued).to.deep.equal(['order/o1@order-1']);
+    expect((await host.get('order', 'o1')).version, 'data and version untouched').to.equal(2);
+  });
+
   it('keeps messages still to deliver when their sender is deleted', async () => {
     await host.put('order', 'o1', { item: 'apple', quantity: 2 });
     await host.delete('order', 'o1');

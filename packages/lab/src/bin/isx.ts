@@ -18,6 +18,7 @@ import {
 import { runRouterMain } from '@isx/router';
 import { runNodeMain } from '@isx/shard';
 import { fetchClusterView, movesTable, nodesTable, shardsTable } from '../cluster-tables.js';
+import { deadLettersCommand } from '../dead-letters-command.js';
 import { experimentCommand } from '../experiment/experiment-command.js';
 import { LocalCluster } from '../local-cluster.js';
 import { SERVICES } from '../services.js';
@@ -41,6 +42,9 @@ const HELP = `isx — the Infinite Scale command line
   isx split SHARD [--at PARTITION_KEY] [--router URL]   split a shard (token from ISX_CLUSTER_TOKEN)
   isx move SHARD --to NODE [--router URL]               move a shard (token from ISX_CLUSTER_TOKEN)
   isx drain NODE [--router URL] [--wait] [--undo]       empty a node so it can leave (token from ISX_CLUSTER_TOKEN)
+  isx dead-letters [--router URL] [--json]             messages their senders gave up on
+  isx dead-letters replay SENDER [--to RECEIVER] [--seq N] [--router URL]
+        send a sender's dead letters again, e.g. SENDER campaign/spring (token from ISX_CLUSTER_TOKEN)
   isx experiment FILE [--out DIR] [--seed N] [--duration MS] [--log-level warn]
         run a failure experiment (workload + faults + checkers); writes report.json and report.html
         exit status 0 when every checker passed, 1 when one did not, 2 for a bad spec
@@ -69,6 +73,9 @@ async function main(argv: string[]): Promise<void> {
       return;
     case 'drain':
       await drain(rest);
+      return;
+    case 'dead-letters':
+      process.exit(await deadLettersCommand(rest));
       return;
     case 'experiment':
       process.exit(await experimentCommand(rest));

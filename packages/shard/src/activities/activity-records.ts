@@ -83,3 +83,39 @@ export function park(
     ],
   };
 }
+
+/**
+ * Puts dead letters back in the queue (all of them, or those to `partner`, or the one with
+ * `seq`), each under a new sequence number after the last one sent: the receiver may have
+ * applied later messages of the pair meanwhile, and would take an old number for a repeat.
+ */
+export function requeueDead(
+  activity: ActivityState | undefined,
+  which: { partner?: string | undefined; seq?: number | undefined },
+): { activity: ActivityState | undefined; requeued: number } {
+  const dead = activity?.dead ?? [];
+  const chosen = dead.filter(
+    (d) =>
+      (which.partner === undefined || d.to === which.partner) &&
+      (which.seq === undefined || d.seq === which.seq),
+  );
+  if (chosen.length === 0) return { activity, requeued: 0 };
+  const out: Record<string, OutgoingActivity> = { ...activity?.out };
+  for (const letter of chosen) {
+    const before = out[letter.to] ?? NO_PARTNER;
+    const seq = before.sent + 1;
+    out[letter.to] = {
+      ...before,
+      sent: seq,
+      pending: [
+        ...before.pending,
+        { seq, kind: letter.kind, payload: letter.payload, sentAt: letter.sentAt },
+      ],
+    };
+  }
+  const rest = dead.filter((d) => !chosen.includes(d));
+  return {
+    activity: { ...activity, out, ...(rest.length > 0 ? { dead: rest } : { dead: [] }) },
+    requeued: chosen.length,
+  };
+}

@@ -8,6 +8,8 @@
  * - `POST /internal/shards/drop`: delete a range of which this node holds no copy any more;
  * - `POST /internal/replicate`: take the next entry of a shard's log (a backup, phase 3);
  * - `POST /internal/messages`: apply a message from another entity, once (phase 4);
+ * - `GET /internal/dead-letters`, `POST /internal/dead-letters/replay`: the messages the
+ *   entities this node leads gave up on, and sending them again;
  * - `POST /internal/replicate-batch`: take entries of several shards' logs at once, each
  *   answered on its own (what primaries send);
  * - `GET /internal/shards/status?shardId=`: how far this node's copy of a shard goes.
@@ -22,6 +24,8 @@ import {
   replicateRequestSchema,
   replicateBatchRequestSchema,
   deliveredMessageSchema,
+  replayRequestSchema,
+  type DeadLetterView,
   isIsxError,
   IsxError,
   shardMapWireSchema,
@@ -135,6 +139,25 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
         if (!options.host) return false;
         const message = await readBody(request, deliveredMessageSchema);
         sendJson(response, 200, await options.host.receive(message));
+        return true;
+      }
+      case 'GET /internal/dead-letters': {
+        // Read from the records of the shards this node leads: an admin's question, not a hot path.
+        const deadLetters: DeadLetterView[] = [];
+        for (const shard of ownership.map?.shardsOf(ownership.nodeId) ?? []) {
+          for await (const entity of store.scan(shard.type, shard.range)) {
+            for (const letter of entity.value.activity?.dead ?? []) {
+              deadLetters.push({ sender: { type: shard.type, key: entity.key }, ...letter });
+            }
+          }
+        }
+        sendJson(response, 200, { deadLetters });
+        return true;
+      }
+      case 'POST /internal/dead-letters/replay': {
+        if (!options.host) return false;
+        const { sender, to, seq } = await readBody(request, replayRequestSchema);
+        sendJson(response, 200, { requeued: await options.host.replayDead(sender, { partner: to, seq }) });
         return true;
       }
       case 'GET /internal/shards/log': {
