@@ -125,16 +125,15 @@ export class DeliveryLoop {
   nextDueIn(): number | undefined {
     if (this.#senders.size === 0) return undefined;
     const now = this.#now();
-    let soonest: number | undefined;
-    for (const name of this.#senders.keys()) {
-      const due = [...this.#pairs.entries()]
-        .filter(([key]) => key.startsWith(`${name}>`))
-        .map(([, pair]) => pair.dueAt);
-      // A sender with no pair state yet has work due now.
-      const next = due.length === 0 ? now : Math.min(...due);
-      soonest = soonest === undefined ? next : Math.min(soonest, next);
+    // A sender with no pair state yet has work due now.
+    const withPairs = new Set<string>();
+    let soonest = Number.POSITIVE_INFINITY;
+    for (const [key, pair] of this.#pairs) {
+      withPairs.add(key.slice(0, key.indexOf('>')));
+      soonest = Math.min(soonest, pair.dueAt);
     }
-    return soonest === undefined ? undefined : Math.max(0, soonest - now);
+    for (const name of this.#senders.keys()) if (!withPairs.has(name)) return 0;
+    return Number.isFinite(soonest) ? Math.max(0, soonest - now) : 0;
   }
 
   /** One round: every pair whose next attempt is due gets it; resolves with the attempts made. */
@@ -176,8 +175,13 @@ export class DeliveryLoop {
     const now = this.#now();
     let attempts = 0;
     const work: Array<Promise<void>> = [];
-    for (const [name, sender] of [...this.#senders]) {
-      const heads = await this.#options.outbox.heads(sender).catch(() => undefined);
+    const senders = [...this.#senders];
+    // The senders' records are read side by side: one round may cover thousands of them.
+    const allHeads = await Promise.all(
+      senders.map(([, sender]) => this.#options.outbox.heads(sender).catch(() => undefined)),
+    );
+    for (const [index, [name, sender]] of senders.entries()) {
+      const heads = allHeads[index];
       if (heads === undefined) continue;
       if (heads.length === 0) {
         this.#senders.delete(name);
