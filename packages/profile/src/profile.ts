@@ -4,7 +4,9 @@
  * A profile is written by messages: a campaign whose update carries a `profile` part sends it
  * here as `set-targets` with the campaign's profile revision, and the profile answers
  * `targets-applied` with that revision, which the campaign records. A revision older than the
- * one held changes nothing but is still answered, so the campaign learns where it stands.
+ * one changes only the count of updates applied, and is still answered, so the campaign learns
+ * where it stands. `updates` counts every message applied: with the campaign's revision it
+ * shows each was applied exactly once.
  * Scale-agnostic: nothing here knows where campaigns or profiles live.
  */
 import { defineEntity, withMessages } from '@isx/core';
@@ -42,6 +44,8 @@ export interface Profile extends ProfileTargets {
   readonly campaign: string;
   /** The campaign's profile revision it holds (0 when written directly). */
   readonly revision: number;
+  /** How many `set-targets` messages it has applied, older revisions included: each counts once. */
+  readonly updates: number;
   readonly updatedAt: string;
 }
 
@@ -49,12 +53,13 @@ export const profile = defineEntity<ProfileTargets, Profile>({
   type: 'profile',
   input: profileTargetsSchema,
   keyField: 'id',
-  serverFields: ['campaign', 'revision', 'updatedAt'],
+  serverFields: ['campaign', 'revision', 'updates', 'updatedAt'],
   build: (input, { key, now, previous }) => ({
     id: key,
     ...input,
     campaign: previous?.campaign ?? key,
     revision: previous?.revision ?? 0,
+    updates: previous?.updates ?? 0,
     updatedAt: now.toISOString(),
   }),
   receives: {
@@ -62,15 +67,12 @@ export const profile = defineEntity<ProfileTargets, Profile>({
       payload: setTargetsSchema,
       apply: (state: Profile | undefined, payload: SetTargets, { key, now, from }) => {
         const { revision, ...targets } = payload;
-        const next: Profile | undefined =
-          revision > (state?.revision ?? 0)
-            ? { id: key, ...targets, campaign: from.key, revision, updatedAt: now.toISOString() }
-            : state;
-        const answer = {
-          to: from,
-          kind: 'targets-applied',
-          payload: { revision: next?.revision ?? revision },
-        };
+        const updates = (state?.updates ?? 0) + 1;
+        const next: Profile =
+          state === undefined || revision > state.revision
+            ? { id: key, ...targets, campaign: from.key, revision, updates, updatedAt: now.toISOString() }
+            : { ...state, updates };
+        const answer = { to: from, kind: 'targets-applied', payload: { revision: next.revision } };
         return withMessages(next, answer);
       },
     },

@@ -44,24 +44,26 @@ describe('the profile entity', () => {
       deviceTargets: ['tablet'],
       campaign: 'spring',
       revision: 2,
+      updates: 1,
       updatedAt: now.toISOString(),
     });
     expect(messages).to.deep.equal([{ to: from, kind: 'targets-applied', payload: { revision: 2 } }]);
   });
 
-  it('keeps what it holds for an older revision, and says which revision that is', () => {
+  it('keeps the targeting it holds for an older revision, counts the update, and says which revision it holds', () => {
     const held: Profile = {
       id: 'spring',
       osTargets: ['linux'],
       deviceTargets: [],
       campaign: 'spring',
       revision: 5,
+      updates: 5,
       updatedAt: 'then',
     };
     const { state, messages } = outcomeOf(
       apply(held, { osTargets: ['ios'], deviceTargets: [], revision: 3 }, { key: 'spring', now, from }),
     );
-    expect(state).to.equal(held);
+    expect(state).to.deep.equal({ ...held, updates: 6 });
     expect(messages[0]?.payload).to.deep.equal({ revision: 5 });
   });
 });
