@@ -24,6 +24,7 @@
  */
 import {
   copiesInProgressSchema,
+  isIsxError,
   IsxError,
   shardStatusSchema,
   type ClusterConfig,
@@ -126,7 +127,12 @@ export class ReplicaMover {
     progress({ phase: 'catching-up' });
     let behind = await catchUp().then(
       (done) => done.entries,
-      async () => {
+      async (error: unknown) => {
+        // Only a target that cannot catch up from the log (REPLICATION_GAP: it never held the
+        // shard, or holds entries the primary does not) is copied. A source or target that could
+        // not be reached fails the step, which is planned again: a copy would clear the target's
+        // range for nothing.
+        if (!isIsxError(error) || error.code !== 'REPLICATION_GAP') throw error;
         copied = await copy();
         return Infinity;
       },

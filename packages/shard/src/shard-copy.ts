@@ -1,6 +1,8 @@
 /**
  * The copy step of a shard move, run on the target: pull the source's range as JSON lines
- * and write it in batches, after clearing whatever an earlier, failed attempt left there.
+ * and write it in batches, after clearing whatever an earlier, failed attempt left there,
+ * and the shard's log position with it. The position is written again only with the copy's
+ * last batch, so a copy cut short leaves no position, and the next attempt copies again.
  * It reads no faster than the request's `maxBytesPerSecond`, so a move leaves the source's
  * disk and network to the writes it serves, and reports how far it has come to `progress`.
  *
@@ -43,7 +45,10 @@ export async function copyShard({
   positions,
   progress,
 }: CopyShardOptions): Promise<CopyResult> {
-  const stale: StoreOp[] = [];
+  // What an earlier copy or an earlier stay left goes, and with it, in the same batch, the
+  // shard's log position: a copy that fails half-way must not leave a position that a later
+  // catch-up would trust, over a range that no longer holds what the position says.
+  const stale: StoreOp[] = positions ? await positions.forgetOps(request.shardId) : [];
   for await (const entity of store.scan(request.type, request.range)) {
     stale.push({
       kind: 'del-entity',
@@ -53,6 +58,7 @@ export async function copyShard({
     });
   }
   if (stale.length > 0) await store.write(stale);
+  positions?.forgotten(request.shardId);
 
   const query = new URLSearchParams({
     type: request.type,

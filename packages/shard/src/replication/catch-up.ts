@@ -8,7 +8,14 @@
  * new replica close, and once more with the primary fenced, so that the log does not move for
  * the last entries. It never applies an entry out of order.
  */
-import { CLUSTER_TOKEN_HEADER, IsxError, logEntriesAnswerSchema, type ReplicatedEntity } from '@isx/core';
+import {
+  CLUSTER_TOKEN_HEADER,
+  errorBodySchema,
+  IsxError,
+  logEntriesAnswerSchema,
+  RetryableError,
+  type ReplicatedEntity,
+} from '@isx/core';
 import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import type { LogEntry, LogPositions } from './log-position.js';
@@ -61,9 +68,19 @@ export async function catchUp(options: CatchUpOptions): Promise<{ entries: numbe
     signal: AbortSignal.timeout(10_000),
   });
   if (!response.ok) {
-    throw new IsxError(
-      'REPLICATION_GAP',
-      `The primary cannot serve shard ${shardId}'s log after entry ${held.seq} (${response.status}).`,
+    // Only the primary's REPLICATION_GAP says the log cannot bring this replica up to date (and
+    // a copy is needed); any other refusal is the primary's state of the moment, to retry.
+    const body = errorBodySchema.safeParse(await response.json().catch(() => undefined));
+    const code = body.success ? body.data.error.code : `HTTP_${response.status}`;
+    if (code === 'REPLICATION_GAP') {
+      throw new IsxError(
+        'REPLICATION_GAP',
+        `The primary cannot serve shard ${shardId}'s log after entry ${held.seq} of epoch ${held.epoch}.`,
+      );
+    }
+    throw new RetryableError(
+      'NODE_UNAVAILABLE',
+      `The primary answered ${code} to a catch-up of shard ${shardId}.`,
     );
   }
   const { entries } = logEntriesAnswerSchema.parse(await response.json());
