@@ -57,7 +57,9 @@ export type { EntityPath } from './entity-path.js';
 export type { BuildContext, EntityDefinition, EntitySpec, HandleContext, MessageHandler } from './entity.js';
 export {
   addressName,
+  deliveredBatchSchema,
   deliveredMessageSchema,
+  MAX_MESSAGES_PER_DELIVERY,
   deliveryAnswerSchema,
   entityAddressSchema,
   messageKindSchema,
@@ -66,7 +68,14 @@ export {
   parseAddressName,
   withMessages,
 } from './message.js';
-export type { DeliveredMessage, DeliveryAnswer, EntityAddress, Outcome, OutgoingMessage } from './message.js';
+export type {
+  DeliveredBatch,
+  DeliveredMessage,
+  DeliveryAnswer,
+  EntityAddress,
+  Outcome,
+  OutgoingMessage,
+} from './message.js';
 export {
   ERROR_STATUS,
   errorBodySchema,
@@ -84,6 +93,8 @@ export {
   faultEntrySchema,
   faultSchema,
   labNodeNameSchema,
+  isServiceEnd,
+  labServiceNameSchema,
   linkEndSchema,
   linkSchema,
   nodeTargetSchema,

@@ -74,7 +74,7 @@ export function parseAddressName(name: string): EntityAddress | undefined {
   return at > 0 && parsed.success ? parsed.data : undefined;
 }
 
-/** `POST /internal/messages` on the receiver's primary: one message from another entity. */
+/** One message from another entity, as a receiver applies it. */
 export const deliveredMessageSchema = z.strictObject({
   from: entityAddressSchema,
   to: entityAddressSchema,
@@ -84,10 +84,37 @@ export const deliveredMessageSchema = z.strictObject({
 });
 export type DeliveredMessage = z.infer<typeof deliveredMessageSchema>;
 
-/** The receiver's answer: `applied` is false for a repeat it had applied before. */
+/** The most messages of one pair that one delivery carries. */
+export const MAX_MESSAGES_PER_DELIVERY = 64;
+
+/**
+ * `POST /internal/messages` on the receiver's primary: the next messages of one (sender,
+ * receiver) pair, in the order sent (a window, so a backlog drains many at a time).
+ */
+export const deliveredBatchSchema = z
+  .strictObject({
+    from: entityAddressSchema,
+    to: entityAddressSchema,
+    messages: z
+      .array(z.strictObject({ seq: z.number().int().min(1), kind: messageKindSchema, payload: z.json() }))
+      .min(1)
+      .max(MAX_MESSAGES_PER_DELIVERY),
+  })
+  .refine((batch) => batch.messages.every((m, i) => i === 0 || m.seq > batch.messages[i - 1]!.seq), {
+    message: 'the messages of a delivery go in increasing sequence order',
+    path: ['messages'],
+  });
+export type DeliveredBatch = z.infer<typeof deliveredBatchSchema>;
+
+/**
+ * The receiver's answer: it holds every message of the delivery up to `through` (applied now
+ * or before: repeats are acknowledged without effect), `applied` of them newly. `through` is
+ * short of the last message when a later one is refused: that one comes again, alone, and is
+ * refused for good.
+ */
 export const deliveryAnswerSchema = z.object({
-  seq: z.number().int().min(1),
-  applied: z.boolean(),
+  through: z.number().int().min(1),
+  applied: z.number().int().min(0),
   version: z.number().int().min(1).optional(),
 });
 export type DeliveryAnswer = z.infer<typeof deliveryAnswerSchema>;

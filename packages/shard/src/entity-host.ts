@@ -15,7 +15,10 @@ import {
   outgoingMessageSchema,
   parseAddressName,
   type ActivityState,
-  type DeliveredMessage,
+  type DeliveredBatch,
+  type DeliveryAnswer,
+  MAX_MESSAGES_PER_DELIVERY,
+  type OutgoingMessage,
   type EntityAddress,
   systemClock,
   validationError,
@@ -38,6 +41,9 @@ import {
 } from './activities/activity-records.js';
 import type { PendingHead } from './activities/delivery-loop.js';
 import type { Ownership } from './ownership.js';
+
+/** A handler of the messages an entity type receives. */
+type ReceivedBy = EntityDefinition['receives'][string];
 import { localCommitter, type ShardCommitter } from './replication/shard-committer.js';
 
 /** A write's conditions, from `If-Match` and `If-None-Match: *`. */
@@ -231,52 +237,82 @@ export class EntityHost {
   }
 
   /**
-   * Applies a message from another entity, exactly once (DESIGN §7): a repeat of one already
-   * applied is acknowledged without effect; otherwise the handler's new state, the messages it
-   * sends and the record of what was applied from that sender go in one write. A message of a
-   * kind the entity does not accept, or whose payload its schema refuses, is refused for good
-   * (the sender parks it as a dead letter) and changes nothing.
+   * Applies the next messages of one sender, in order, each exactly once (DESIGN §7): a repeat
+   * of one already applied is acknowledged without effect; the handlers' new state, the
+   * messages they send and the record of what was applied from that sender go in one write. A
+   * message of a kind the entity does not accept, or whose payload its schema refuses, is
+   * refused for good and changes nothing: those before it are applied and the answer stops
+   * short of it, and sent alone it is refused (the sender parks it as a dead letter).
    */
-  async receive(message: DeliveredMessage): Promise<{ seq: number; applied: boolean; version?: number }> {
-    const definition = this.#definition(message.to.type);
-    const handler = definition.receives[message.kind];
-    if (!handler) {
-      throw new IsxError(
-        'UNKNOWN_MESSAGE_KIND',
-        `A ${definition.type} accepts no message of kind "${message.kind}".`,
-        { details: { kind: message.kind, accepts: Object.keys(definition.receives) } },
-      );
+  async receive(batch: DeliveredBatch): Promise<DeliveryAnswer> {
+    const definition = this.#definition(batch.to.type);
+    const accepted: Array<{ seq: number; handler: ReceivedBy; payload: unknown }> = [];
+    for (const message of batch.messages) {
+      try {
+        accepted.push({ seq: message.seq, ...this.#accept(definition, message.kind, message.payload) });
+      } catch (error) {
+        if (accepted.length === 0) throw error;
+        break;
+      }
     }
-    const parsed = handler.payload.safeParse(message.payload);
-    if (!parsed.success)
-      throw validationError(parsed.error, `${message.kind} message for ${definition.type}`);
-    const { key } = message.to;
+    const through = accepted[accepted.length - 1]!.seq;
+    const { key } = batch.to;
     return this.#write(definition.type, key, async ({ shardId, partitionKey }) => {
       const current = await this.#store.getEntity(definition.type, partitionKey, key);
-      if (isRepeat(current?.activity, message.from, message.seq)) return { seq: message.seq, applied: false };
       const now = new Date(this.#clock.now());
-      const { state, messages } = outcomeOf(
-        handler.apply(current?.data, parsed.data, { key, now, from: message.from }),
-      );
-      // A handler that returns no state leaves the data and the version as they were.
-      const changed = state !== undefined;
+      let data = current?.data;
+      let changed = false;
+      let activity = current?.activity;
+      let applied = 0;
+      const sent: OutgoingMessage[] = [];
+      for (const message of accepted) {
+        if (isRepeat(activity, batch.from, message.seq)) continue;
+        const { state, messages } = outcomeOf(
+          message.handler.apply(data, message.payload, { key, now, from: batch.from }),
+        );
+        // A handler that returns no state leaves the data as it was.
+        if (state !== undefined) {
+          data = state as Record<string, unknown>;
+          changed = true;
+        }
+        activity = recordApplied(activity, batch.from, message.seq);
+        sent.push(...messages);
+        applied += 1;
+      }
+      if (applied === 0) return { through, applied };
       const version = changed ? (current?.version ?? 0) + 1 : (current?.version ?? 1);
-      const activity = recordApplied(current?.activity, message.from, message.seq);
       await this.#put(
         { definition, shardId, partitionKey, key, current },
         {
           version,
-          ...(changed
-            ? { data: state as Record<string, unknown> }
-            : current?.data
-              ? { data: current.data }
-              : {}),
+          ...(data ? { data } : {}),
           updatedAt: changed ? now.toISOString() : (current?.updatedAt ?? now.toISOString()),
-          activity: queueMessages(activity, checkMessages(definition.type, messages), now.toISOString()),
+          activity: queueMessages(activity, checkMessages(definition.type, sent), now.toISOString()),
         },
       );
-      return { seq: message.seq, applied: true, version };
+      return { through, applied, version };
     });
+  }
+
+  /** The handler of a message and its parsed payload, or the refusal: an unknown kind, a bad payload. */
+  #accept(
+    definition: EntityDefinition,
+    kind: string,
+    payload: unknown,
+  ): { handler: ReceivedBy; payload: unknown } {
+    const handler = definition.receives[kind];
+    if (!handler) {
+      throw new IsxError(
+        'UNKNOWN_MESSAGE_KIND',
+        `A ${definition.type} accepts no message of kind "${kind}".`,
+        {
+          details: { kind, accepts: Object.keys(definition.receives) },
+        },
+      );
+    }
+    const parsed = handler.payload.safeParse(payload);
+    if (!parsed.success) throw validationError(parsed.error, `${kind} message for ${definition.type}`);
+    return { handler, payload: parsed.data };
   }
 
   /** The receiver `partner` acknowledged the sender's messages up to `seq`: they are delivered. */
@@ -320,8 +356,9 @@ export class EntityHost {
   }
 
   /**
-   * The first message still to deliver to each partner of `sender`, for the delivery loop;
-   * none when this node no longer leads the sender's shard (its new primary delivers them).
+   * The first messages still to deliver to each partner of `sender` (up to a delivery's
+   * worth), for the delivery loop; none when this node no longer leads the sender's shard
+   * (its new primary delivers them).
    */
   async pendingHeads(sender: EntityAddress): Promise<PendingHead[]> {
     let partitionKey: string;
@@ -334,8 +371,8 @@ export class EntityHost {
     const stored = await this.#store.getEntity(sender.type, partitionKey, sender.key);
     return Object.entries(stored?.activity?.out ?? {}).flatMap(([partner, out]) => {
       const to = parseAddressName(partner);
-      const message = out.pending[0];
-      return to && message ? [{ partner, to, message }] : [];
+      const messages = out.pending.slice(0, MAX_MESSAGES_PER_DELIVERY);
+      return to && messages.length > 0 ? [{ partner, to, messages }] : [];
     });
   }
 

@@ -1,5 +1,6 @@
 /**
- * The delivery loop on an injected clock: in order and one at a time per pair, capped
+ * The delivery loop on an injected clock: in order, one delivery (a window of messages) in
+ * flight per pair, capped
  * exponential back-off with jitter, dead letters after maxAttempts or a permanent refusal,
  * and pairs that do not hold each other up. The outbox here is a small in-memory double of
  * the entity host's (whose own behaviour is tested over Level in entity-host-activities).
@@ -9,7 +10,7 @@ import { pino } from 'pino';
 import {
   IsxError,
   RetryableError,
-  type DeliveredMessage,
+  type DeliveredBatch,
   type EntityAddress,
   type PendingMessage,
 } from '@isx/core';
@@ -18,6 +19,8 @@ import { DeliveryLoop, type Outbox, type PendingHead } from '../src/activities/d
 const SENDER: EntityAddress = { type: 'campaign', key: 'c1' };
 
 class MemoryOutbox implements Outbox {
+  /** How many messages of a pair one delivery carries. */
+  window = 1;
   readonly pending = new Map<string, PendingMessage[]>();
   readonly dead: Array<{ partner: string; seq: number; reason: string; attempts: number }> = [];
 
@@ -38,7 +41,8 @@ class MemoryOutbox implements Outbox {
     return Promise.resolve(
       [...this.pending].flatMap(([partner, list]) => {
         const [type, key] = partner.split('/') as [string, string];
-        return list[0] ? [{ partner, to: { type, key }, message: list[0] }] : [];
+        const messages = list.slice(0, this.window);
+        return messages.length > 0 ? [{ partner, to: { type, key }, messages }] : [];
       }),
     );
   }
@@ -66,7 +70,14 @@ class MemoryOutbox implements Outbox {
   }
 }
 
-function setUp(deliver: (m: DeliveredMessage) => Promise<void>, policy = {}) {
+/** A receiver that takes the whole delivery. */
+const takeAll = (batch: DeliveredBatch): Promise<{ through: number }> =>
+  Promise.resolve({ through: batch.messages[batch.messages.length - 1]!.seq });
+
+/** The first message of a delivery, for the tests that send one at a time. */
+const firstOf = (batch: DeliveredBatch) => ({ ...batch.messages[0]!, to: batch.to });
+
+function setUp(deliver: (batch: DeliveredBatch) => Promise<{ through: number }>, policy = {}) {
   const clock = { at: 0 };
   const outbox = new MemoryOutbox();
   const loop = new DeliveryLoop({
@@ -85,9 +96,10 @@ const unavailable = (): RetryableError => new RetryableError('NODE_UNAVAILABLE',
 describe('the delivery loop', () => {
   it('delivers each pair’s messages in order, one per round, then forgets the sender', async () => {
     const seen: string[] = [];
-    const { outbox, loop } = setUp((m) => {
+    const { outbox, loop } = setUp((batch) => {
+      const m = firstOf(batch);
       seen.push(`${m.to.key}#${m.seq}`);
-      return Promise.resolve();
+      return takeAll(batch);
     });
     outbox.queue('profile/c1', 3);
     loop.notice(SENDER);
@@ -101,9 +113,9 @@ describe('the delivery loop', () => {
   it('retries after a capped exponential back-off, attempting nothing before it is due', async () => {
     let failures = 5;
     const attemptsAt: number[] = [];
-    const { clock, outbox, loop } = setUp(() => {
+    const { clock, outbox, loop } = setUp((batch) => {
       attemptsAt.push(clock.at);
-      return failures-- > 0 ? Promise.reject(unavailable()) : Promise.resolve();
+      return failures-- > 0 ? Promise.reject(unavailable()) : takeAll(batch);
     });
     outbox.queue('profile/c1', 1);
     loop.notice(SENDER);
@@ -123,7 +135,7 @@ describe('the delivery loop', () => {
   it('spreads waits by the jitter', () => {
     const low = new DeliveryLoop({
       outbox: new MemoryOutbox(),
-      deliver: () => Promise.resolve(),
+      deliver: takeAll,
       logger: pino({ level: 'silent' }),
       policy: { baseMs: 100, maxMs: 1_000, jitter: 0.2 },
       random: () => 0,
@@ -134,7 +146,7 @@ describe('the delivery loop', () => {
 
   it('parks a message still undelivered after maxAttempts, and goes on with the next', async () => {
     const { clock, outbox, loop } = setUp(
-      (m) => (m.seq === 1 ? Promise.reject(unavailable()) : Promise.resolve()),
+      (batch) => (firstOf(batch).seq === 1 ? Promise.reject(unavailable()) : takeAll(batch)),
       {
         maxAttempts: 3,
       },
@@ -166,9 +178,9 @@ describe('the delivery loop', () => {
 
   it('sends a message again when its acknowledgement could not be recorded, and keeps going', async () => {
     const seen: number[] = [];
-    const { clock, outbox, loop } = setUp((m) => {
-      seen.push(m.seq);
-      return Promise.resolve();
+    const { clock, outbox, loop } = setUp((batch) => {
+      seen.push(firstOf(batch).seq);
+      return takeAll(batch);
     });
     const acknowledge = outbox.acknowledge.bind(outbox);
     let refuse = 1;
@@ -191,10 +203,11 @@ describe('the delivery loop', () => {
 
   it('does not let a failing receiver hold up another', async () => {
     const delivered: string[] = [];
-    const { outbox, loop } = setUp((m) => {
+    const { outbox, loop } = setUp((batch) => {
+      const m = firstOf(batch);
       if (m.to.key === 'down') return Promise.reject(unavailable());
       delivered.push(`${m.to.key}#${m.seq}`);
-      return Promise.resolve();
+      return takeAll(batch);
     });
     outbox.queue('profile/down', 2);
     outbox.queue('profile/up', 2);
@@ -203,5 +216,63 @@ describe('the delivery loop', () => {
     await loop.tick();
     expect(delivered).to.deep.equal(['up#1', 'up#2']);
     expect(outbox.pending.get('profile/down')?.map((m) => m.seq)).to.deep.equal([1, 2]);
+  });
+
+  it('sends a backlog a window at a time, in order, and acknowledges through what the receiver holds', async () => {
+    const windows: number[][] = [];
+    const { outbox, loop } = setUp((batch) => {
+      windows.push(batch.messages.map((m) => m.seq));
+      return takeAll(batch);
+    });
+    outbox.window = 3;
+    outbox.queue('profile/c1', 7);
+    loop.notice(SENDER);
+    for (let round = 0; round < 3; round += 1) expect(await loop.tick()).to.equal(1);
+    expect(windows).to.deep.equal([[1, 2, 3], [4, 5, 6], [7]]);
+    expect(outbox.pending.get('profile/c1')).to.deep.equal([]);
+    expect(loop.totals).to.deep.include({ delivered: 7, retried: 0 });
+  });
+
+  it('parks a refused message that followed others in a window, once the receiver took those before it', async () => {
+    // The receiver applies messages 1 and 2, stops short of 3 (a payload it refuses), and
+    // refuses 3 for good when it comes first.
+    const { outbox, loop } = setUp((batch) => {
+      const seqs = batch.messages.map((m) => m.seq);
+      if (seqs[0] === 3) return Promise.reject(new IsxError('VALIDATION_FAILED', 'bad payload'));
+      return Promise.resolve({ through: Math.min(2, seqs[seqs.length - 1]!) });
+    });
+    outbox.window = 4;
+    outbox.queue('profile/c1', 3);
+    loop.notice(SENDER);
+    await loop.tick();
+    expect(outbox.pending.get('profile/c1')?.map((m) => m.seq)).to.deep.equal([3]);
+    await loop.tick();
+    expect(outbox.dead.map((d) => [d.seq, d.reason])).to.deep.equal([[3, 'VALIDATION_FAILED']]);
+    expect(outbox.pending.get('profile/c1')).to.deep.equal([]);
+  });
+
+  it('keeps a sender noticed again while a round read its record as empty, and delivers what it queued', async () => {
+    const delivered: number[] = [];
+    const { outbox, loop } = setUp((batch) => {
+      delivered.push(...batch.messages.map((m) => m.seq));
+      return takeAll(batch);
+    });
+    const heads = outbox.heads.bind(outbox);
+    let racing = true;
+    outbox.heads = async () => {
+      const read = await heads();
+      if (racing) {
+        // A write commits a message and notices its sender after the round read the record.
+        racing = false;
+        outbox.queue('profile/c1', 1);
+        loop.notice(SENDER);
+      }
+      return read;
+    };
+    loop.notice(SENDER);
+    expect(await loop.tick()).to.equal(0);
+    expect(loop.senders, 'the sender is still known').to.equal(1);
+    expect(await loop.tick()).to.equal(1);
+    expect(delivered).to.deep.equal([1]);
   });
 });

@@ -119,16 +119,17 @@ describe('EntityHost: messages between entities', () => {
     expect(queued).to.deep.equal(['order/o1@order-1', 'order/o1@order-1']);
   });
 
+  /** One message from order o1 to `to`, as a delivery of one. */
+  const one = (to: string, seq: number, kind: string, payload: unknown) => ({
+    from: ORDER,
+    to: { type: 'stock', key: to },
+    messages: [{ seq, kind, payload: payload as never }],
+  });
+
   it('applies a message once; a repeat is acknowledged without effect', async () => {
-    const message = {
-      from: ORDER,
-      to: { type: 'stock', key: 'apple' },
-      seq: 1,
-      kind: 'reserve',
-      payload: { quantity: 2, order: 'o1' },
-    };
-    expect(await host.receive(message)).to.deep.equal({ seq: 1, applied: true, version: 1 });
-    expect(await host.receive(message)).to.deep.equal({ seq: 1, applied: false });
+    const message = one('apple', 1, 'reserve', { quantity: 2, order: 'o1' });
+    expect(await host.receive(message)).to.deep.equal({ through: 1, applied: 1, version: 1 });
+    expect(await host.receive(message)).to.deep.equal({ through: 1, applied: 0 });
     const apple = await host.get('stock', 'apple');
     expect(apple).to.deep.include({ version: 1, data: { reserved: 2 } });
     const activity = await host.activities('stock', 'apple');
@@ -137,19 +138,50 @@ describe('EntityHost: messages between entities', () => {
       activity.out?.['order/o1']?.pending.map((m) => m.kind),
       'the reply is queued with the state',
     ).to.deep.equal(['reserved']);
-    expect(await host.receive({ ...message, seq: 2, payload: { quantity: 5, order: 'o1' } })).to.include({
-      applied: true,
+    expect(await host.receive(one('apple', 2, 'reserve', { quantity: 5, order: 'o1' }))).to.include({
+      applied: 1,
     });
     expect((await host.get('stock', 'apple')).data).to.deep.equal({ reserved: 7 });
   });
 
+  it('applies a window of messages in one write, skipping those applied before, and answers through the last', async () => {
+    await host.receive(one('plum', 1, 'reserve', { quantity: 1, order: 'o1' }));
+    const window = {
+      from: ORDER,
+      to: { type: 'stock', key: 'plum' },
+      messages: [1, 2, 3].map((seq) => ({
+        seq,
+        kind: 'reserve',
+        payload: { quantity: 10 * seq, order: 'o1' },
+      })),
+    };
+    expect(await host.receive(window)).to.deep.equal({ through: 3, applied: 2, version: 2 });
+    expect(await host.get('stock', 'plum')).to.deep.include({ version: 2, data: { reserved: 51 } });
+    expect((await host.activities('stock', 'plum')).in).to.deep.equal({ 'order/o1': { applied: 3 } });
+    expect((await host.activities('stock', 'plum')).out?.['order/o1']?.sent, 'one reply each').to.equal(3);
+  });
+
+  it('applies the messages before a refused one and stops short of it', async () => {
+    const window = {
+      from: ORDER,
+      to: { type: 'stock', key: 'fig' },
+      messages: [
+        { seq: 1, kind: 'reserve', payload: { quantity: 4, order: 'o1' } },
+        { seq: 2, kind: 'reserve', payload: { quantity: 0, order: 'o1' } },
+        { seq: 3, kind: 'reserve', payload: { quantity: 5, order: 'o1' } },
+      ],
+    };
+    expect(await host.receive(window)).to.deep.equal({ through: 1, applied: 1, version: 1 });
+    expect((await host.get('stock', 'fig')).data).to.deep.equal({ reserved: 4 });
+    const refused = await rejection(host.receive({ ...window, messages: window.messages.slice(1) }));
+    expect(refused.code).to.equal('VALIDATION_FAILED');
+    expect((await host.activities('stock', 'fig')).in).to.deep.equal({ 'order/o1': { applied: 1 } });
+  });
+
   it('refuses for good a kind the entity does not accept, or a payload its schema refuses, changing nothing', async () => {
-    const base = { from: ORDER, to: { type: 'stock', key: 'pear' }, seq: 1 };
-    const unknown = await rejection(host.receive({ ...base, kind: 'cancel', payload: {} }));
+    const unknown = await rejection(host.receive(one('pear', 1, 'cancel', {})));
     expect(unknown.code).to.equal('UNKNOWN_MESSAGE_KIND');
-    const invalid = await rejection(
-      host.receive({ ...base, kind: 'reserve', payload: { quantity: 0, order: 'o1' } }),
-    );
+    const invalid = await rejection(host.receive(one('pear', 1, 'reserve', { quantity: 0, order: 'o1' })));
     expect(invalid.code).to.equal('VALIDATION_FAILED');
     expect((await rejection(host.get('stock', 'pear'))).code).to.equal('NOT_FOUND');
   });

@@ -1,7 +1,8 @@
 /**
  * The primary's delivery loop (DESIGN §7): it sends the messages its entities queued, in order
- * for each (sender, receiver) pair, one at a time per pair, and acknowledges each in the
- * sender's record once the receiver has applied it (or had already: a repeat). Delivery is at
+ * for each (sender, receiver) pair, one delivery in flight per pair carrying the pair's next
+ * messages (up to a window of them), and acknowledges them in the sender's record once the
+ * receiver has applied them (or had already: repeats). Delivery is at
  * least once: a message whose answer is lost is sent again, and the receiver's record of what
  * it applied makes the effect exactly once.
  *
@@ -18,22 +19,23 @@
 import {
   addressName,
   isIsxError,
-  type DeliveredMessage,
+  type DeliveredBatch,
   type EntityAddress,
   type PendingMessage,
 } from '@isx/core';
 import type { Logger } from 'pino';
 
-/** The first message still to deliver to each of a sender's partners. */
+/** The first messages still to deliver to one of a sender's partners, in order. */
 export interface PendingHead {
   readonly partner: string;
   readonly to: EntityAddress;
-  readonly message: PendingMessage;
+  /** At least one. */
+  readonly messages: readonly PendingMessage[];
 }
 
 /** What the loop needs from the entity host. */
 export interface Outbox {
-  /** The first pending message to each partner of `sender`, or none (delivered, or no longer led here). */
+  /** The first pending messages to each partner of `sender`, or none (delivered, or no longer led here). */
   heads(sender: EntityAddress): Promise<PendingHead[]>;
   acknowledge(sender: EntityAddress, partner: string, seq: number): Promise<void>;
   park(
@@ -44,8 +46,8 @@ export interface Outbox {
   ): Promise<void>;
 }
 
-/** Sends one message to its receiver; resolves once the receiver holds its effect. */
-export type Deliver = (message: DeliveredMessage) => Promise<void>;
+/** Sends a pair's next messages to their receiver; resolves with the last one whose effect it holds. */
+export type Deliver = (batch: DeliveredBatch) => Promise<{ through: number }>;
 
 export interface BackoffPolicy {
   readonly baseMs: number;
@@ -84,7 +86,8 @@ export class DeliveryLoop {
   readonly #policy: BackoffPolicy;
   readonly #now: () => number;
   readonly #random: () => number;
-  readonly #senders = new Map<string, EntityAddress>();
+  /** Senders with messages to deliver, each with the count of times it was noticed. */
+  readonly #senders = new Map<string, { address: EntityAddress; noticed: number }>();
   readonly #pairs = new Map<string, Pair>();
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<number> | undefined;
@@ -110,7 +113,8 @@ export class DeliveryLoop {
 
   /** A sender has messages to deliver (a write queued some, or a scan found some). */
   notice(sender: EntityAddress): void {
-    this.#senders.set(addressName(sender), sender);
+    const name = addressName(sender);
+    this.#senders.set(name, { address: sender, noticed: (this.#senders.get(name)?.noticed ?? 0) + 1 });
     if (!this.#stopped) this.#schedule(0);
   }
 
@@ -175,15 +179,17 @@ export class DeliveryLoop {
     const now = this.#now();
     let attempts = 0;
     const work: Array<Promise<void>> = [];
-    const senders = [...this.#senders];
+    const senders = [...this.#senders].map(([name, { address, noticed }]) => ({ name, address, noticed }));
     // The senders' records are read side by side: one round may cover thousands of them.
     const allHeads = await Promise.all(
-      senders.map(([, sender]) => this.#options.outbox.heads(sender).catch(() => undefined)),
+      senders.map(({ address }) => this.#options.outbox.heads(address).catch(() => undefined)),
     );
-    for (const [index, [name, sender]] of senders.entries()) {
+    for (const [index, { name, address: sender, noticed }] of senders.entries()) {
       const heads = allHeads[index];
       if (heads === undefined) continue;
       if (heads.length === 0) {
+        // A sender noticed again since its record was read may have queued a message since: keep it.
+        if (this.#senders.get(name)?.noticed !== noticed) continue;
         this.#senders.delete(name);
         for (const key of [...this.#pairs.keys()]) if (key.startsWith(`${name}>`)) this.#pairs.delete(key);
         continue;
@@ -191,8 +197,9 @@ export class DeliveryLoop {
       for (const head of heads) {
         const key = `${name}>${head.partner}`;
         let pair = this.#pairs.get(key);
-        if (!pair || pair.seq !== head.message.seq) {
-          pair = { attempts: 0, dueAt: now, seq: head.message.seq };
+        const first = head.messages[0]!.seq;
+        if (!pair || pair.seq !== first) {
+          pair = { attempts: 0, dueAt: now, seq: first };
           this.#pairs.set(key, pair);
         }
         if (pair.dueAt > now) continue;
@@ -221,26 +228,26 @@ export class DeliveryLoop {
 
   async #deliverOne(sender: EntityAddress, head: PendingHead, pair: Pair): Promise<void> {
     const { outbox, deliver, logger } = this.#options;
-    const { message } = head;
+    const first = head.messages[0]!;
+    let through: number;
     try {
-      await deliver({
+      ({ through } = await deliver({
         from: sender,
         to: head.to,
-        seq: message.seq,
-        kind: message.kind,
-        payload: message.payload,
-      });
+        messages: head.messages.map(({ seq, kind, payload }) => ({ seq, kind, payload })),
+      }));
     } catch (error) {
+      // A refusal is of the first message: the receiver applies those before a refused one.
       pair.attempts += 1;
       const permanent = isIsxError(error) && PERMANENT_STATUSES.has(error.status);
       const reason = isIsxError(error) ? error.code : error instanceof Error ? error.message : String(error);
       if (permanent || pair.attempts >= this.#policy.maxAttempts) {
         const why = permanent ? reason : `MAX_ATTEMPTS (last: ${reason})`;
-        await outbox.park(sender, head.partner, message.seq, { reason: why, attempts: pair.attempts });
+        await outbox.park(sender, head.partner, first.seq, { reason: why, attempts: pair.attempts });
         this.#totals.parked += 1;
         pair.dueAt = this.#now();
         logger.warn(
-          { sender: addressName(sender), to: head.partner, seq: message.seq, reason: why },
+          { sender: addressName(sender), to: head.partner, seq: first.seq, reason: why },
           'message parked as a dead letter',
         );
         return;
@@ -248,14 +255,14 @@ export class DeliveryLoop {
       this.#totals.retried += 1;
       pair.dueAt = this.#now() + this.backoffMs(pair.attempts);
       logger.debug(
-        { sender: addressName(sender), to: head.partner, seq: message.seq, reason, attempts: pair.attempts },
+        { sender: addressName(sender), to: head.partner, seq: first.seq, reason, attempts: pair.attempts },
         'delivery failed; retrying',
       );
       return;
     }
-    await outbox.acknowledge(sender, head.partner, message.seq);
-    this.#totals.delivered += 1;
-    // The pair's next message, if any, is due at once.
+    await outbox.acknowledge(sender, head.partner, through);
+    this.#totals.delivered += head.messages.filter((m) => m.seq <= through).length;
+    // The pair's next messages, if any, are due at once.
     pair.dueAt = this.#now();
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Delivers one message to the primary of its receiver's shard, found through this node's map,
+ * Delivers a pair's next messages to the primary of their receiver's shard, found through this node's map,
  * and follows a receiver that has moved or failed over ("service chasing", DESIGN §7): an
  * answer `421 WRONG_SHARD` means the map here is behind, so it is pulled and the message goes
  * again to wherever the map now says, up to `MAX_CHASES` times in one attempt. Any other failure
@@ -16,7 +16,7 @@ import {
   isIsxError,
   IsxError,
   RetryableError,
-  type DeliveredMessage,
+  type DeliveredBatch,
   type ShardMap,
 } from '@isx/core';
 import { postJson } from '../internal/peer-http.js';
@@ -36,7 +36,7 @@ export interface MessageTransportOptions {
 }
 
 export function messageTransport(options: MessageTransportOptions): Deliver {
-  return async (message: DeliveredMessage): Promise<void> => {
+  return async (message: DeliveredBatch): Promise<{ through: number }> => {
     for (let chase = 0; ; chase += 1) {
       const url = `${receiverUrl(options.map(), message)}/internal/messages`;
       const answer = await postJson(
@@ -45,7 +45,8 @@ export function messageTransport(options: MessageTransportOptions): Deliver {
         { [CLUSTER_TOKEN_HEADER]: options.token },
         options.timeoutMs ?? 2_000,
       );
-      if (answer.status === 200 && deliveryAnswerSchema.safeParse(answer.body).success) return;
+      const delivered = answer.status === 200 ? deliveryAnswerSchema.safeParse(answer.body) : undefined;
+      if (delivered?.success) return delivered.data;
       const envelope = errorBodySchema.safeParse(answer.body);
       const error = envelope.success
         ? errorFromBody(envelope.data, answer.status)
@@ -59,7 +60,7 @@ export function messageTransport(options: MessageTransportOptions): Deliver {
   };
 }
 
-function receiverUrl(map: ShardMap | undefined, message: DeliveredMessage): string {
+function receiverUrl(map: ShardMap | undefined, message: DeliveredBatch): string {
   const { type, key } = message.to;
   if (!map) throw new RetryableError('MAP_NOT_READY', 'This node has no shard map yet.');
   try {

@@ -23,7 +23,7 @@ import {
   catchUpRequestSchema,
   replicateRequestSchema,
   replicateBatchRequestSchema,
-  deliveredMessageSchema,
+  deliveredBatchSchema,
   replayRequestSchema,
   type DeadLetterView,
   isIsxError,
@@ -137,8 +137,8 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       }
       case 'POST /internal/messages': {
         if (!options.host) return false;
-        const message = await readBody(request, deliveredMessageSchema);
-        sendJson(response, 200, await options.host.receive(message));
+        const batch = await readBody(request, deliveredBatchSchema);
+        sendJson(response, 200, await options.host.receive(batch));
         return true;
       }
       case 'GET /internal/dead-letters': {
