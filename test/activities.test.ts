@@ -8,9 +8,8 @@
  */
 import { expect } from 'chai';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetchClusterView, leastCopies } from '@isx/lab';
+import { fetchClusterView, leastCopies, until } from '@isx/lab';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
-import { until } from './support/until.js';
 
 const CAMPAIGNS = Array.from({ length: 12 }, (_, i) => `spring-${i}`);
 

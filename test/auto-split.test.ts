@@ -5,9 +5,8 @@
  */
 import { expect } from 'chai';
 import { hashPartitioner, rangeContains, type ClusterView } from '@isx/core';
-import { fetchClusterView, leastCopies } from '@isx/lab';
+import { fetchClusterView, leastCopies, until } from '@isx/lab';
 import { startTestCluster, type TestCluster } from './support/cluster.js';
-import { until } from './support/until.js';
 
 type ShardView = ClusterView['types'][string]['shards'][number];
 

@@ -18,13 +18,29 @@ const positiveMs = z.number().int().positive();
 /** Nodes are named `n1`, `n2`, … in the order the lab starts them; spare nodes come last. */
 export const labNodeNameSchema = z.string().regex(/^n[1-9][0-9]?$/, 'a node is named n1, n2, …');
 
-/** An end of a link: the router or a node. `random` is resolved from the seed. */
-export const linkEndSchema = z.union([z.literal('router'), z.literal('random'), labNodeNameSchema]);
+/** A service a cluster runs (`campaign`, `profile`): a link end naming it stands for each of its nodes. */
+export const labServiceNameSchema = z.string().refine(isValidTypeName, 'not a valid service name');
+
+/**
+ * An end of a link: the router, a node, or every node of a service (`campaign` → `profile`
+ * shapes each link from a campaign node to a profile node). `random` is resolved from the seed.
+ */
+export const linkEndSchema = z.union([
+  z.literal('router'),
+  z.literal('random'),
+  labNodeNameSchema,
+  labServiceNameSchema,
+]);
+
+/** Whether a link end names a service's nodes rather than the router or one node. */
+export function isServiceEnd(end: string): boolean {
+  return end !== 'router' && end !== 'random' && !labNodeNameSchema.safeParse(end).success;
+}
 
 /** A link between two processes; the proxy sits on the connections `from` opens to `to`. */
 export const linkSchema = z
   .strictObject({ from: linkEndSchema, to: linkEndSchema })
-  .refine((link) => link.from !== link.to || link.from === 'random', {
+  .refine((link) => link.from !== link.to || link.from === 'random' || isServiceEnd(link.from), {
     message: 'a link joins two different processes',
   })
   .refine((link) => link.from !== 'router' || link.to !== 'router', {
@@ -34,14 +50,18 @@ export type LinkSpec = z.infer<typeof linkSchema>;
 
 /**
  * A node to hit: by name, at random (among the nodes started at the beginning), whichever
- * node holds the primary copy of a key, or a node taking part in a rebalancing step under
- * way: the one that gives a copy or a primary (`moving: from`) or the one that receives it
- * (`moving: to`). `primaryOf` and `moving` are resolved when the fault starts.
+ * node holds the primary copy of a key (of the workload's type, or of `type`), or a node
+ * taking part in a rebalancing step under way: the one that gives a copy or a primary
+ * (`moving: from`) or the one that receives it (`moving: to`). `primaryOf` and `moving` are
+ * resolved when the fault starts.
  */
 export const nodeTargetSchema = z.union([
   labNodeNameSchema,
   z.literal('random'),
-  z.strictObject({ primaryOf: z.string().min(1) }),
+  z.strictObject({
+    primaryOf: z.string().min(1),
+    type: z.string().refine(isValidTypeName, 'not a valid entity type name').optional(),
+  }),
   z.strictObject({ moving: z.enum(['from', 'to']) }),
 ]);
 export type NodeTarget = z.infer<typeof nodeTargetSchema>;
@@ -213,6 +233,11 @@ export const workloadSpecSchema = z
     durationMs: positiveMs.max(3_600_000),
     /** How long a client waits for an answer before it records `info`. */
     timeoutMs: positiveMs.default(2_000),
+    /**
+     * Every campaign write also carries a `profile` part, which the campaign sends to its
+     * profile entity as a message (activities, phase 4): the cluster must run the profile service.
+     */
+    withProfile: z.boolean().default(false),
   })
   .strict();
 export type WorkloadSpec = z.infer<typeof workloadSpecSchema>;
@@ -225,7 +250,11 @@ export const clusterSpecSchema = z.strictObject({
    */
   spareNodes: z.number().int().min(0).max(8).default(0),
   replicationFactor: z.number().int().min(1).max(3).default(1),
-  services: z.array(z.string().min(1)).min(1).default(['campaign']),
+  /**
+   * The services the nodes run. Nodes take them in turn, spares included: with
+   * `[campaign, profile]`, n1 runs campaign, n2 profile, n3 campaign, and so on.
+   */
+  services: z.array(labServiceNameSchema).min(1).default(['campaign']),
   shardsPerType: z.number().int().min(1).max(1024).default(8),
   /** How long the router waits for a node before it answers 504. */
   nodeTimeoutMs: positiveMs.default(1_000),
@@ -243,91 +272,161 @@ export const clusterSpecSchema = z.strictObject({
 });
 export type ClusterSpec = z.infer<typeof clusterSpecSchema>;
 
-export const checkerNameSchema = z.enum(['durability', 'linearizability', 'availability', 'copies']);
+export const checkerNameSchema = z.enum([
+  'durability',
+  'linearizability',
+  'availability',
+  'copies',
+  'activities',
+]);
 export type CheckerName = z.infer<typeof checkerNameSchema>;
 
-export const experimentSpecSchema = z
-  .strictObject({
-    name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a name is lowercase letters, digits and dashes'),
-    /** One sentence on what the experiment shows. */
-    description: z.string().min(1),
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1),
-    cluster: clusterSpecSchema.prefault({}),
-    workload: workloadSpecSchema,
-    faults: z.array(faultEntrySchema).default([]),
-    checkers: z
-      .array(checkerNameSchema)
-      .min(1)
-      .default(['durability', 'linearizability', 'availability', 'copies']),
-    /** After the workload: how long to wait for quiet once every fault is healed, then how long final reads may take. */
-    settle: z
-      .strictObject({ quietMs: ms.default(1_500), finalReadsMs: positiveMs.default(15_000) })
-      .prefault({}),
-    linearizability: z
-      .strictObject({ maxStatesPerKey: z.number().int().positive().default(2_000_000) })
-      .prefault({}),
-    availability: z
-      .strictObject({
-        bucketMs: positiveMs.default(500),
-        /** The least share of operations that must succeed overall; absent means availability is reported, not judged. */
-        minAnsweredShare: probability.optional(),
-      })
-      .prefault({}),
-  })
-  .superRefine((spec, ctx) => {
-    const { nodes, spareNodes } = spec.cluster;
-    if (nodes + spareNodes > 9) {
+const experimentSpecBase = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a name is lowercase letters, digits and dashes'),
+  /** One sentence on what the experiment shows. */
+  description: z.string().min(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32 - 1),
+  cluster: clusterSpecSchema.prefault({}),
+  workload: workloadSpecSchema,
+  faults: z.array(faultEntrySchema).default([]),
+  checkers: z
+    .array(checkerNameSchema)
+    .min(1)
+    .default(['durability', 'linearizability', 'availability', 'copies']),
+  /**
+   * After the workload: how long to wait for quiet once every fault is healed, how long final
+   * reads may take, and how long every queue of messages may take to drain (activities).
+   */
+  settle: z
+    .strictObject({
+      quietMs: ms.default(1_500),
+      finalReadsMs: positiveMs.default(15_000),
+      drainMs: positiveMs.default(60_000),
+    })
+    .prefault({}),
+  linearizability: z
+    .strictObject({ maxStatesPerKey: z.number().int().positive().default(2_000_000) })
+    .prefault({}),
+  availability: z
+    .strictObject({
+      bucketMs: positiveMs.default(500),
+      /** The least share of operations that must succeed overall; absent means availability is reported, not judged. */
+      minAnsweredShare: probability.optional(),
+    })
+    .prefault({}),
+});
+
+export const experimentSpecSchema = experimentSpecBase.superRefine((spec, ctx) => {
+  checkServices(spec, ctx);
+  const { nodes, spareNodes } = spec.cluster;
+  if (nodes + spareNodes > 9) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cluster', 'spareNodes'],
+      message: `${nodes} node(s) and ${spareNodes} spare(s) make more than 9`,
+    });
+  }
+  const joinsAt = spareJoinTimes(spec.faults, nodes);
+  let joined = 0;
+  spec.faults.forEach((entry, index) => {
+    const path = ['faults', index];
+    const start = 'at' in entry ? entry.at : entry.start;
+    if (start >= spec.workload.durationMs) {
       ctx.addIssue({
         code: 'custom',
-        path: ['cluster', 'spareNodes'],
-        message: `${nodes} node(s) and ${spareNodes} spare(s) make more than 9`,
+        path,
+        message: `starts at ${start} ms, after the workload ends (${spec.workload.durationMs} ms)`,
       });
     }
-    const joinsAt = spareJoinTimes(spec.faults, nodes);
-    let joined = 0;
-    spec.faults.forEach((entry, index) => {
-      const path = ['faults', index];
-      const start = 'at' in entry ? entry.at : entry.start;
-      if (start >= spec.workload.durationMs) {
+    const faults = 'at' in entry ? [entry.fault] : entry.choose;
+    for (const fault of faults) {
+      checkNodeNames(fault, nodes + spareNodes, ctx, path);
+      checkJoined(fault, start, nodes, joinsAt, ctx, path);
+      if (fault.kind === 'kill' && fault.target === 'router' && fault.wipe) {
+        ctx.addIssue({ code: 'custom', path, message: "the router's data directory cannot be wiped" });
+      }
+      if (!('at' in entry) && ONE_OFF.has(fault.kind)) {
         ctx.addIssue({
           code: 'custom',
           path,
-          message: `starts at ${start} ms, after the workload ends (${spec.workload.durationMs} ms)`,
+          message: `${fault.kind} changes the cluster for good; give it at a fixed time (at + fault)`,
         });
       }
-      const faults = 'at' in entry ? [entry.fault] : entry.choose;
-      for (const fault of faults) {
-        checkNodeNames(fault, nodes + spareNodes, ctx, path);
-        checkJoined(fault, start, nodes, joinsAt, ctx, path);
-        if (fault.kind === 'kill' && fault.target === 'router' && fault.wipe) {
-          ctx.addIssue({ code: 'custom', path, message: "the router's data directory cannot be wiped" });
-        }
-        if (!('at' in entry) && ONE_OFF.has(fault.kind)) {
-          ctx.addIssue({
-            code: 'custom',
-            path,
-            message: `${fault.kind} changes the cluster for good; give it at a fixed time (at + fault)`,
-          });
-        }
-        if (fault.kind === 'join') joined += fault.count;
-      }
-    });
-    if (joined > spareNodes) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['faults'],
-        message: `the faults join ${joined} node(s) but cluster.spareNodes is ${spareNodes}`,
-      });
+      if (fault.kind === 'join') joined += fault.count;
     }
   });
+  if (joined > spareNodes) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['faults'],
+      message: `the faults join ${joined} node(s) but cluster.spareNodes is ${spareNodes}`,
+    });
+  }
+});
 export type ExperimentSpec = z.infer<typeof experimentSpecSchema>;
 export type ExperimentSpecInput = z.input<typeof experimentSpecSchema>;
 export type TimedFault = z.infer<typeof timedFaultSchema>;
 export type PeriodicFault = z.infer<typeof periodicFaultSchema>;
+
+/**
+ * The services: each runs on enough of the nodes started for its copies, every link end that
+ * names a service is one of them, and messages between campaigns and profiles need both.
+ */
+function checkServices(spec: z.infer<typeof experimentSpecBase>, ctx: z.RefinementCtx): void {
+  const { services, nodes, replicationFactor } = spec.cluster;
+  services.forEach((service, index) => {
+    const started = Math.ceil((nodes - index) / services.length);
+    if (started < replicationFactor) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cluster', 'nodes'],
+        message: `${service} runs on ${Math.max(0, started)} of the ${nodes} node(s) (nodes take the services in turn), fewer than ${replicationFactor} copies need`,
+      });
+    }
+  });
+  spec.faults.forEach((entry, index) => {
+    for (const fault of 'at' in entry ? [entry.fault] : entry.choose) {
+      if (!('link' in fault)) continue;
+      for (const end of [fault.link.from, fault.link.to]) {
+        if (isServiceEnd(end) && !services.includes(end)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['faults', index],
+            message: `the link end ${end} is neither router, random, a node (n1, …) nor a service of cluster.services (${services.join(', ')})`,
+          });
+        }
+      }
+    }
+  });
+  const { workload } = spec;
+  if (spec.checkers.includes('activities') && !workload.withProfile) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['workload', 'withProfile'],
+      message: 'the activities checker needs messages: set workload.withProfile to true',
+    });
+  }
+  if (!workload.withProfile) return;
+  if (workload.type !== 'campaign' || !services.includes('campaign') || !services.includes('profile')) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['workload', 'withProfile'],
+      message: 'profile parts are sent by campaigns to profiles: use type campaign and run both services',
+    });
+  }
+  if (workload.mix.delete > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['workload', 'mix', 'delete'],
+      message:
+        'with profile parts the mix may not delete: a campaign created again numbers its profile revisions from 1, so the targeting its profile ends with could not be checked',
+    });
+  }
+}
 
 /** Steps with no undo: they may not be drawn by a periodic entry, whose faults are undone. */
 const ONE_OFF: ReadonlySet<FaultKind> = new Set(['join', 'drain', 'split']);

@@ -85,3 +85,52 @@ describe('the experiment spec', function () {
     );
   });
 });
+
+describe('the experiment spec of activities (several services)', function () {
+  const activities = {
+    ...minimal,
+    cluster: { nodes: 6, services: ['campaign', 'profile'], replicationFactor: 3 },
+    workload: { durationMs: 5000, withProfile: true, mix: { delete: 0 } },
+    checkers: ['durability', 'activities'],
+  };
+
+  it('accepts links between services and a primary of another type', function () {
+    const spec = parseExperimentSpec({
+      ...activities,
+      faults: [
+        { at: 100, fault: { kind: 'reset', link: { from: 'campaign', to: 'profile' }, probability: 0.2 } },
+        { at: 200, fault: { kind: 'kill', target: { primaryOf: 'k1', type: 'profile' } } },
+      ],
+    });
+    expect(spec.workload.withProfile).to.equal(true);
+    expect(spec.settle.drainMs).to.equal(60_000);
+  });
+
+  it('refuses a service with fewer nodes than copies, since nodes take the services in turn', function () {
+    expect(problems({ ...activities, cluster: { ...activities.cluster, nodes: 5 } })).to.deep.equal([
+      'cluster.nodes: profile runs on 2 of the 5 node(s) (nodes take the services in turn), fewer than 3 copies need',
+    ]);
+  });
+
+  it('refuses a link end that is not a service of the cluster', function () {
+    const bad = {
+      ...activities,
+      faults: [
+        { at: 100, fault: { kind: 'drop', link: { from: 'campaign', to: 'billing' }, probability: 1 } },
+      ],
+    };
+    expect(problems(bad)[0]).to.match(/^faults\.0: the link end billing is neither/);
+  });
+
+  it('refuses the activities checker without profile parts, and profile parts without both services or with deletes', function () {
+    expect(problems({ ...activities, workload: { durationMs: 5000 } })).to.include(
+      'workload.withProfile: the activities checker needs messages: set workload.withProfile to true',
+    );
+    expect(
+      problems({ ...activities, cluster: { nodes: 3, services: ['campaign'], replicationFactor: 3 } }),
+    ).to.have.length(1);
+    expect(problems({ ...activities, workload: { durationMs: 5000, withProfile: true } })[0]).to.match(
+      /^workload\.mix\.delete: with profile parts the mix may not delete/,
+    );
+  });
+});

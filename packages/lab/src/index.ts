@@ -25,6 +25,10 @@
  *
  * @packageDocumentation
  */
+export { auditActivities, queuedMessages } from './activities/activity-audit.js';
+export type { ActivityAudit, AuditOptions, KeyAudit } from './activities/activity-audit.js';
+export { targetingFor } from './activities/profile-targeting.js';
+export { ActivitiesChecker } from './checkers/activities.js';
 export { AvailabilityChecker, unavailableWindows } from './checkers/availability.js';
 export type { UnavailableWindow } from './checkers/availability.js';
 export { checkersFor } from './checkers/checker-registry.js';
@@ -73,3 +77,4 @@ export type {
 } from './report/report-model.js';
 export { SERVICES } from './services.js';
 export { formatTable } from './table.js';
+export { until } from './until.js';

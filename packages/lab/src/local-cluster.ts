@@ -59,9 +59,15 @@ export interface NodeWiring {
   readonly routerUrl?: string;
   /** `ADVERTISED=DIAL` routes to its peers. */
   readonly peerRoutes?: readonly string[];
-  /** The service it runs (default: the cluster's `service`). */
+  /** The service it runs (default: the cluster's `service`); ignored with `entry`. */
   readonly service?: string;
-  /** More `isx node` flags, e.g. `['--delivery-max-attempts', '3']`. */
+  /**
+   * A node script to run as `node ENTRY <node flags>` instead of `isx node --service NAME
+   * <node flags>`: how a service that `isx` does not know (an example, an application) runs
+   * its nodes, e.g. the path of its `dist/main.js`, which calls `runNodeMain`.
+   */
+  readonly entry?: string;
+  /** More node flags, e.g. `['--delivery-max-attempts', '3']`. */
   readonly args?: readonly string[];
 }
 
@@ -122,16 +128,16 @@ export class LocalCluster {
       ...(wiring.advertiseUrl === undefined ? [] : ['--advertise', wiring.advertiseUrl]),
       ...(wiring.peerRoutes ?? []).flatMap((route) => ['--peer-route', route]),
     ];
+    const isxNode = ['node', '--service', wiring.service ?? this.options.service ?? 'campaign'];
     const child = new ManagedProcess({
       name,
       url: `http://127.0.0.1:${port}`,
       logFile: join(this.options.dataDir, 'logs', `${name}.log`),
       env: { [CLUSTER_TOKEN_ENV]: this.token },
       waitForRegistration: true,
+      entry: wiring.entry,
       args: [
-        'node',
-        '--service',
-        wiring.service ?? this.options.service ?? 'campaign',
+        ...(wiring.entry === undefined ? isxNode : []),
         '--router',
         wiring.routerUrl ?? this.routerUrl,
         '--data',

@@ -1,6 +1,6 @@
 /**
  * One real OS process of the cluster (a router or a node), started from the `isx` entry
- * point, with its output in a log file.
+ * point (or a service's own node script), with its output in a log file.
  *
  * `start` resolves only once the process answers `GET /healthz`; `kill` sends a real
  * signal (SIGKILL for a crash, SIGSTOP for a pause) and `stop` asks politely first. The
@@ -20,7 +20,9 @@ export const ISX_ENTRY = fileURLToPath(new URL('./bin/isx.js', import.meta.url))
 export interface ManagedProcessSpec {
   /** A name for logs and messages: `router`, `node-1`. */
   readonly name: string;
-  /** Arguments after `isx`, e.g. `['node', '--service', 'campaign', ...]`. */
+  /** The script node runs (default {@link ISX_ENTRY}), e.g. a service's own `main.js`. */
+  readonly entry?: string;
+  /** Arguments after the script, e.g. `['node', '--service', 'campaign', ...]` for `isx`. */
   readonly args: readonly string[];
   /** Where `GET /healthz` answers once the process is ready. */
   readonly url: string;
@@ -80,7 +82,7 @@ export class ManagedProcess {
     if (this.running) throw new Error(`${this.name} is already running`);
     await mkdir(dirname(this.spec.logFile), { recursive: true });
     this.#log = createWriteStream(this.spec.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [ISX_ENTRY, ...this.spec.args], {
+    const child = spawn(process.execPath, [this.spec.entry ?? ISX_ENTRY, ...this.spec.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...this.spec.env },
     });

@@ -1,4 +1,7 @@
-/** Polls `probe` every 200 ms until it returns a value, or fails after `ms` naming `what`. */
+/**
+ * Polls `probe` every 200 ms until it returns a value, or fails after `ms` naming `what`: how
+ * tests, demos and examples wait for a cluster to reach a state, without timed assertions.
+ */
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {

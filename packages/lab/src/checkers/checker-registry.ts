@@ -1,8 +1,9 @@
 /**
- * The checkers an experiment spec can name. A later checker (copies restored, activities
- * applied exactly once) joins by adding its name to the spec schema and a line here.
+ * The checkers an experiment spec can name. A new checker joins by adding its name to the
+ * spec schema and a line here.
  */
 import type { CheckerName } from '@isx/core';
+import { ActivitiesChecker } from './activities.js';
 import { AvailabilityChecker } from './availability.js';
 import { CopiesChecker } from './copies.js';
 import type { Checker } from './checker.js';
@@ -14,6 +15,7 @@ const FACTORIES: Readonly<Record<CheckerName, () => Checker>> = {
   linearizability: () => new LinearizabilityChecker(),
   availability: () => new AvailabilityChecker(),
   copies: () => new CopiesChecker(),
+  activities: () => new ActivitiesChecker(),
 };
 
 /** The checkers named, in the order given. */

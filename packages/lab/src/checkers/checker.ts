@@ -1,10 +1,10 @@
 /**
  * The contract every checker meets. A checker reads the operations and fault windows of one
  * run and returns a verdict, a few figures and the anomalies it found, each with the part
- * of the history that shows it. Later checkers (copies restored, activities applied exactly
- * once) plug in here by name. A checker must never change the history it reads.
+ * of the history that shows it. Checkers plug in here by name (see the registry). A checker must never change the history it reads.
  */
 import type { ExperimentSpec } from '@isx/core';
+import type { ActivityAudit } from '../activities/activity-audit.js';
 import type { Operation } from '../history/operations.js';
 
 /** A fault as it happened: from its start event to its end (or the end of the run). */
@@ -43,6 +43,8 @@ export interface CheckerContext {
   readonly restoredAtEnd?: boolean | undefined;
   /** The cluster as the run left it; absent when it could not be read. */
   readonly finalLayout?: FinalLayout | undefined;
+  /** Both sides of every campaign → profile activity once the queues drained (runs with profile parts). */
+  readonly activities?: ActivityAudit | undefined;
 }
 
 /** One thing a checker found wrong, with the operations that show it. */

@@ -5,8 +5,9 @@
  * decides what each recorded operation tells the checker: an `ok` is certain, a `fail` with a
  * precondition error (412, 404) proves the precondition did not hold, any other `fail`
  * provably changed nothing and is dropped, and an `info` mutation may have applied at any time
- * after its call. This module is the store's semantics only; it must never look at time or at
- * other keys.
+ * after its call. When the entity also receives messages (activities), each one it applies
+ * raises its version too; the `messages` variant allows for that. This module is the store's
+ * semantics only; it must never look at time or at other keys.
  */
 import type { OperationName } from '@isx/core';
 import type { Operation } from '../history/operations.js';
@@ -80,10 +81,18 @@ export function toRegisterOp(operation: Operation): RegisterOp | undefined {
 }
 
 /**
+ * How versions grow. `strict`: by one with every mutation of the workload, and never
+ * otherwise. `messages`: also by any amount, at any time, while the entity exists, because
+ * messages it receives (activities) change its record too; versions are then lower bounds,
+ * so a `cas` may succeed on any version not yet passed and a refused one proves nothing.
+ */
+export type VersionGrowth = 'strict' | 'messages';
+
+/**
  * The state a mutation leads to when its precondition holds in `state`, else `undefined`.
  * A read has no precondition and changes nothing.
  */
-function applied(state: RegisterState, op: RegisterOp): RegisterState | undefined {
+function applied(state: RegisterState, op: RegisterOp, growth: VersionGrowth): RegisterState | undefined {
   const exists = state.value !== null;
   const next = state.version + 1;
   switch (op.f) {
@@ -91,8 +100,11 @@ function applied(state: RegisterState, op: RegisterOp): RegisterState | undefine
       return state;
     case 'write':
       return { value: op.value, version: next };
-    case 'cas':
-      return exists && state.version === op.expectedVersion ? { value: op.value, version: next } : undefined;
+    case 'cas': {
+      const expected = op.expectedVersion ?? -1;
+      const holds = growth === 'strict' ? state.version === expected : state.version <= expected;
+      return exists && holds ? { value: op.value, version: Math.max(next, expected + 1) } : undefined;
+    }
     case 'create':
       return exists ? undefined : { value: op.value, version: next };
     case 'delete':
@@ -100,41 +112,67 @@ function applied(state: RegisterState, op: RegisterOp): RegisterState | undefine
   }
 }
 
-function step(state: RegisterState, op: RegisterOp): RegisterState | undefined {
-  if (op.outcome === 'info') {
-    // An info mutation applies only where its precondition holds; elsewhere it changes nothing,
-    // just like one that never reached the store.
-    return applied(state, op) ?? state;
-  }
-  if (op.outcome === 'fail') return applied(state, op) === undefined ? state : undefined;
-  if (op.f === 'read') {
-    const legal = op.value === state.value && (op.version === undefined || op.version === state.version);
-    return legal ? state : undefined;
-  }
-  const next = applied(state, op);
-  if (next === undefined) return undefined;
-  return op.version === undefined || op.version === next.version ? next : undefined;
+/** Whether a version reported as `reported` fits a state whose version is `version`. */
+function versionFits(
+  growth: VersionGrowth,
+  version: number,
+  reported: number | undefined,
+  exists: boolean,
+): boolean {
+  if (reported === undefined) return true;
+  return growth === 'messages' && exists ? reported >= version : reported === version;
+}
+
+function stepWith(growth: VersionGrowth) {
+  return (state: RegisterState, op: RegisterOp): RegisterState | undefined => {
+    if (op.outcome === 'info') {
+      // An info mutation applies only where its precondition holds; elsewhere it changes nothing,
+      // just like one that never reached the store.
+      return applied(state, op, growth) ?? state;
+    }
+    if (op.outcome === 'fail') {
+      // With versions growing on their own, a refused cas on an existing entity fits any state.
+      if (growth === 'messages' && op.f === 'cas' && state.value !== null) return state;
+      return applied(state, op, growth) === undefined ? state : undefined;
+    }
+    if (op.f === 'read') {
+      const legal =
+        op.value === state.value && versionFits(growth, state.version, op.version, state.value !== null);
+      return legal ? { ...state, version: op.version ?? state.version } : undefined;
+    }
+    const next = applied(state, op, growth);
+    if (next === undefined || !versionFits(growth, next.version, op.version, true)) return undefined;
+    return { ...next, version: op.version ?? next.version };
+  };
 }
 
 /** The register's initial state: absent, version 0. */
 export const INITIAL_REGISTER: RegisterState = { value: null, version: 0 };
 
 /**
- * The entity register as a {@link Model} for the linearizability search. Reads and refusals
- * never change the state, and versions never go down, which gives the search its two hints.
+ * The entity register as a {@link Model} for the linearizability search, with versions that
+ * grow as `growth` says. Reads and refusals never change the value, and versions never go
+ * down, which gives the search its two hints.
  */
-export const registerModel: Model<RegisterState, RegisterOp> = {
-  initial: INITIAL_REGISTER,
-  step,
-  // The version digits end where `=` starts, so absent and the empty string stay distinct.
-  key: (state) => (state.value === null ? `${state.version}` : `${state.version}=${state.value}`),
-  readOnly: (op) => op.outcome === 'fail' || (op.outcome === 'ok' && op.f === 'read'),
-  ruledOut: (state, op) => {
-    if (op.outcome !== 'ok' || op.version === undefined) return false;
-    // A read needs its version now; a mutation needs the one before it.
-    return op.f === 'read' ? state.version > op.version : state.version >= op.version;
-  },
-};
+export function registerModelFor(growth: VersionGrowth): Model<RegisterState, RegisterOp> {
+  return {
+    initial: INITIAL_REGISTER,
+    step: stepWith(growth),
+    // The version digits end where `=` starts, so absent and the empty string stay distinct.
+    key: (state) => (state.value === null ? `${state.version}` : `${state.version}=${state.value}`),
+    // A read that reports a higher version moves a `messages` register's version up.
+    readOnly: (op) =>
+      op.outcome === 'fail' || (op.outcome === 'ok' && op.f === 'read' && growth === 'strict'),
+    ruledOut: (state, op) => {
+      if (op.outcome !== 'ok' || op.version === undefined) return false;
+      // A read needs its version now; a mutation needs the one before it.
+      return op.f === 'read' ? state.version > op.version : state.version >= op.version;
+    },
+  };
+}
+
+/** The register whose versions grow by one with each mutation of the workload, and only then. */
+export const registerModel: Model<RegisterState, RegisterOp> = registerModelFor('strict');
 
 /**
  * The search's `effectKey` for the operations of one key: two info mutations with equal keys

@@ -102,14 +102,19 @@ export async function waitForQuiet(
 
 /**
  * True when the replicated cluster has settled after a join or a drain: no step under way,
- * every shard with the replication factor's copies, and, over the live nodes that are not
- * draining, copies and primaries per node within one of each other.
+ * every shard with the replication factor's copies, and, among the live nodes of each service
+ * that are not draining, copies and primaries per node within one of each other. (Nodes of
+ * different services hold different types, so they are not compared.)
  */
 export function isBalanced(view: ClusterView): boolean {
   const factor = view.map?.config.replication?.factor ?? 1;
   if ((view.moves ?? []).length > 0 || leastCopies(view) < factor) return false;
   const serving = view.nodes.filter((n) => n.status === 'alive' && n.draining !== true);
-  const spread = (values: number[]): number => Math.max(...values) - Math.min(...values);
   if (serving.length === 0) return false;
-  return spread(serving.map((n) => n.replicas ?? n.shards)) <= 1 && spread(serving.map((n) => n.shards)) <= 1;
+  const spread = (values: number[]): number => Math.max(...values) - Math.min(...values);
+  const services = new Set(serving.map((n) => n.service));
+  return [...services].every((service) => {
+    const nodes = serving.filter((n) => n.service === service);
+    return spread(nodes.map((n) => n.replicas ?? n.shards)) <= 1 && spread(nodes.map((n) => n.shards)) <= 1;
+  });
 }

@@ -18,10 +18,11 @@ import { pairOperations } from '../history/operations.js';
 import { buildReport } from '../report/report-builder.js';
 import { renderReportHtml } from '../report/report-html.js';
 import type { ExperimentReport } from '../report/report-model.js';
+import { auditActivities, type ActivityAudit } from '../activities/activity-audit.js';
 import { fetchClusterView } from '../cluster-tables.js';
 import { copyLayout, waitForQuiet } from './cluster-probe.js';
 import { planFaults, type PlannedFault } from './fault-schedule.js';
-import { checkRunnable, startLabCluster, type LabCluster } from './lab-cluster.js';
+import { startLabCluster, type LabCluster } from './lab-cluster.js';
 import { Nemesis } from './nemesis.js';
 import { OperationClient } from './operation-client.js';
 import { registerCodec } from './register-values.js';
@@ -42,7 +43,6 @@ export async function runExperiment(
   spec: ExperimentSpec,
   options: RunExperimentOptions,
 ): Promise<ExperimentReport> {
-  checkRunnable(spec);
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
   const schedule = planFaults(spec);
   await mkdir(options.outDir, { recursive: true });
@@ -64,6 +64,7 @@ export async function runExperiment(
   let workloadNs = 0;
   let restoredAtEnd = true;
   let finalLayout: FinalLayout | undefined;
+  let activities: ActivityAudit | undefined;
   const nemesis = new Nemesis({
     network: lab.network,
     nodes: lab.nodes,
@@ -74,6 +75,7 @@ export async function runExperiment(
     clusterToken: lab.cluster.token,
     spares: lab.spares,
     startSpare: () => lab.startSpare(),
+    servicesByName: lab.servicesByName,
     type: spec.workload.type,
     history,
   });
@@ -81,7 +83,7 @@ export async function runExperiment(
     const client = new OperationClient({
       routerUrl: lab.cluster.routerUrl,
       type: spec.workload.type,
-      codec: registerCodec(spec.workload.type),
+      codec: registerCodec(spec.workload.type, { withProfile: spec.workload.withProfile }),
       timeoutMs: spec.workload.timeoutMs,
     });
     const workload = new Workload({ spec: spec.workload, seed: spec.seed, client, history });
@@ -105,13 +107,21 @@ export async function runExperiment(
     );
     monitor.stop();
     await finalReads(spec, client, history, log);
+    if (spec.workload.withProfile) activities = await auditQueues(spec, lab, log);
   } finally {
     monitor.stop();
     nemesis.close();
     await history.close();
     await lab.stop();
   }
-  const report = await judge(spec, history, startedAt, workloadNs, { restoredAtEnd, finalLayout }, log);
+  const report = await judge(
+    spec,
+    history,
+    startedAt,
+    workloadNs,
+    { restoredAtEnd, finalLayout, activities },
+    log,
+  );
   await writeFile(join(options.outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(options.outDir, 'report.html'), renderReportHtml(report));
   log(`  report: ${join(options.outDir, 'report.html')}`);
@@ -209,12 +219,43 @@ async function finalReads(
   log(`  final reads: ${spec.workload.keys - unread} of ${spec.workload.keys} keys read`);
 }
 
+/** Waits for every campaign → profile queue to drain, narrating, then reads both sides of each key. */
+async function auditQueues(
+  spec: ExperimentSpec,
+  lab: LabCluster,
+  log: (line: string) => void,
+): Promise<ActivityAudit | undefined> {
+  log('  waiting for every queue of messages to drain…');
+  const audit = await auditActivities(lab.cluster.routerUrl, workloadKeys(spec.workload.keys), {
+    drainMs: spec.settle.drainMs,
+    onWaiting: (queued, elapsedMs) =>
+      log(
+        `  ${(elapsedMs / 1000).toFixed(1)} s: ${Number.isNaN(queued) ? 'some keys unreadable' : `${queued} message(s) queued`}`,
+      ),
+  }).catch((error: Error) => {
+    log(`  the activities could not be read: ${error.message}`);
+    return undefined;
+  });
+  if (audit) {
+    log(
+      audit.drained
+        ? `  queues drained in ${audit.drainMs} ms`
+        : `  messages still queued after ${audit.drainMs} ms; judging anyway`,
+    );
+  }
+  return audit;
+}
+
 async function judge(
   spec: ExperimentSpec,
   history: HistoryWriter,
   startedAt: string,
   workloadNs: number,
-  end: { restoredAtEnd: boolean; finalLayout: FinalLayout | undefined },
+  end: {
+    restoredAtEnd: boolean;
+    finalLayout: FinalLayout | undefined;
+    activities: ActivityAudit | undefined;
+  },
   log: (line: string) => void,
 ): Promise<ExperimentReport> {
   const { operations, nemesis } = pairOperations(history.events);

@@ -1,6 +1,7 @@
 /**
  * Starts the cluster an experiment runs on: a dynamic router, then nodes `n1` … `nN`, each
- * wired through the lab network so every link has a proxy. Waits until every node has
+ * wired through the lab network so every link has a proxy. Nodes take the spec's services
+ * in turn (n1 the first, n2 the second, …), spares included. Waits until every node has
  * registered and the shards have settled, so the workload starts on a quiet cluster.
  *
  * Spare nodes (`cluster.spareNodes`) get their ports, proxies and peer routes from the start,
@@ -24,6 +25,8 @@ export interface LabCluster {
   readonly namesById: Map<string, string>;
   /** Each node's data directory, by lab name (spares included). */
   readonly dataDirs: ReadonlyMap<string, string>;
+  /** The service each node runs, by lab name (spares included). */
+  readonly servicesByName: ReadonlyMap<string, string>;
   /** The spare nodes not started yet, in the order joins take them. */
   readonly spares: readonly string[];
   /** Starts the next spare and waits until it has registered; its name, or undefined when none is left. */
@@ -31,11 +34,10 @@ export interface LabCluster {
   stop(): Promise<void>;
 }
 
-/** Refuses, before anything starts, a spec this build cannot run. */
-export function checkRunnable(spec: ExperimentSpec): void {
-  if (spec.cluster.services.length !== 1) {
-    throw new Error('the lab runs one service per cluster for now; list exactly one in cluster.services');
-  }
+/** The service node `n{index+1}` runs: nodes take the services in turn. */
+export function serviceOfNode(spec: ExperimentSpec, index: number): string {
+  const { services } = spec.cluster;
+  return services[index % services.length]!;
 }
 
 export async function startLabCluster(
@@ -49,7 +51,6 @@ export async function startLabCluster(
     dataDir,
     mode: 'dynamic',
     nodes: 0,
-    service: spec.cluster.services[0]!,
     shardsPerType: spec.cluster.shardsPerType,
     routerPort,
     nodeTimeoutMs: spec.cluster.nodeTimeoutMs,
@@ -66,7 +67,12 @@ export async function startLabCluster(
     const namesById = new Map<string, string>();
     const startNode = async (index: number): Promise<string> => {
       const name = names[index]!;
-      const id = await cluster.addNode({ name, port: nodePorts[index]!, ...wired.wiringOf(index) });
+      const id = await cluster.addNode({
+        name,
+        port: nodePorts[index]!,
+        service: serviceOfNode(spec, index),
+        ...wired.wiringOf(index),
+      });
       nodes.set(name, cluster.node(id));
       namesById.set(id, name);
       return name;
@@ -82,6 +88,7 @@ export async function startLabCluster(
       nodes,
       namesById,
       dataDirs: new Map(names.map((name) => [name, join(dataDir, name)])),
+      servicesByName: new Map(names.map((name, index) => [name, serviceOfNode(spec, index)])),
       spares,
       async startSpare() {
         const name = spares.shift();

@@ -6,7 +6,8 @@
  *   see a refused connection, as they would without a proxy in between. Undone by a restart
  *   on the same data directory (the router keeps its port, so every link still reaches it).
  * - `pause`: SIGSTOP, undone by SIGCONT. The node's sockets stay open and silent.
- * - `partition`, `delay`, `drop`, `reset`: set on the link's proxy, undone by healing it.
+ * - `partition`, `delay`, `drop`, `reset`: set on the link's proxy, undone by healing it. A
+ *   link whose end names a service stands for every link to or from that service's nodes.
  * - `heal`: heals every link and resumes every paused node. Killed processes stay down until
  *   a `restart` (or the end of the run).
  * - `join`, `drain`, `terminate`, `split`: the operator's steps, carried out by
@@ -16,7 +17,7 @@
  */
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FaultSpec, LinkSpec } from '@isx/core';
+import { isServiceEnd, type FaultSpec, type LinkSpec } from '@isx/core';
 import { fetchClusterView } from '../cluster-tables.js';
 import type { HistoryWriter } from '../history/history-file.js';
 import type { ManagedProcess } from '../managed-process.js';
@@ -51,6 +52,8 @@ export interface NemesisOptions {
   /** The spares not started yet, in order; `startSpare` starts the first. */
   readonly spares: readonly string[];
   readonly startSpare: () => Promise<string | undefined>;
+  /** The service each node runs, by lab name (spares included). */
+  readonly servicesByName: ReadonlyMap<string, string>;
   readonly type: string;
   readonly history: HistoryWriter;
 }
@@ -144,7 +147,7 @@ export class Nemesis {
       case 'delay':
       case 'drop':
       case 'reset':
-        this.#options.network.link(target).heal();
+        for (const link of this.#linksOf(target)) this.#options.network.link(link).heal();
         this.#recorder.end(planned.fault.kind, target);
         return;
       default:
@@ -194,9 +197,11 @@ export class Nemesis {
   async #resolve(target: ProcessTarget): Promise<string | undefined> {
     if (typeof target === 'string') return target;
     if ('moving' in target) return this.#nodeInMove(target.moving);
-    const id = await nodeHoldingKey(this.#options.routerUrl, this.#options.type, target.primaryOf);
+    const type = target.type ?? this.#options.type;
+    const id = await nodeHoldingKey(this.#options.routerUrl, type, target.primaryOf);
     const name = this.#options.namesById.get(id);
-    if (!name) throw new Error(`the router places ${target.primaryOf} on ${id}, which the lab did not start`);
+    if (!name)
+      throw new Error(`the router places ${type}/${target.primaryOf} on ${id}, which the lab did not start`);
     return name;
   }
 
@@ -288,34 +293,57 @@ export class Nemesis {
 
   #shapeLink(fault: Extract<FaultSpec, { link: LinkSpec }>): string {
     const name = linkName(fault.link);
-    const { network } = this.#options;
+    const links = this.#linksOf(name);
+    const set = (faults: Parameters<LabNetwork['set']>[1]): void => {
+      for (const link of links) this.#options.network.set(link, faults);
+    };
+    const over = links.length === 1 ? '' : ` (${links.length} links: ${links.join(', ')})`;
     switch (fault.kind) {
       case 'partition':
-        network.set(name, { blackhole: fault.direction });
-        this.#recorder.start('partition', name, `${name} cut (${fault.direction})`);
+        set({ blackhole: fault.direction });
+        this.#recorder.start('partition', name, `${name} cut (${fault.direction})${over}`);
         break;
       case 'delay':
-        network.set(name, { delayMs: fault.delayMs, jitterMs: fault.jitterMs });
-        this.#recorder.start('delay', name, `${name} delayed ${fault.delayMs} ms ± ${fault.jitterMs} ms`);
+        set({ delayMs: fault.delayMs, jitterMs: fault.jitterMs });
+        this.#recorder.start(
+          'delay',
+          name,
+          `${name} delayed ${fault.delayMs} ms ± ${fault.jitterMs} ms${over}`,
+        );
         break;
       case 'drop':
-        network.set(name, { dropProbability: fault.probability });
+        set({ dropProbability: fault.probability });
         this.#recorder.start(
           'drop',
           name,
-          `${name} drops ${Math.round(fault.probability * 100)}% of connections`,
+          `${name} drops ${Math.round(fault.probability * 100)}% of connections${over}`,
         );
         break;
       case 'reset':
-        network.set(name, { resetProbability: fault.probability });
+        set({ resetProbability: fault.probability });
         this.#recorder.start(
           'reset',
           name,
-          `${name} resets ${Math.round(fault.probability * 100)}% of connections`,
+          `${name} resets ${Math.round(fault.probability * 100)}% of connections and chunks${over}`,
         );
         break;
     }
     return name;
+  }
+
+  /** The concrete links a link name stands for: itself, or every link between the services' nodes it names. */
+  #linksOf(name: string): string[] {
+    const [from = '', to = ''] = name.split('->');
+    if (!isServiceEnd(from) && !isServiceEnd(to)) return [name];
+    const endsOf = (end: string): string[] =>
+      isServiceEnd(end)
+        ? [...this.#options.servicesByName].filter(([, service]) => service === end).map(([node]) => node)
+        : [end];
+    return endsOf(from).flatMap((a) =>
+      endsOf(to)
+        .filter((b) => b !== a)
+        .map((b) => `${a}->${b}`),
+    );
   }
 
   /** A node's process, or the router's. */

@@ -1,8 +1,11 @@
 /**
  * The bodies a workload writes. Each write carries one unique string (the register's
  * value) in a field of the entity, and the rest of the body is fixed and valid, so every
- * write the store refuses is refused for a reason the checker understands.
+ * write the store refuses is refused for a reason the checker understands. With profile
+ * parts, a campaign write also carries the targeting drawn from its value, which the
+ * campaign sends to its profile entity.
  */
+import { targetingFor } from '../activities/profile-targeting.js';
 
 /** How to carry a unique value in an entity of one type, and read it back. */
 export interface RegisterCodec {
@@ -24,9 +27,11 @@ const CODECS: Readonly<Record<string, RegisterCodec>> = {
 };
 
 /** The codec of an entity type, or an error naming the types a workload can drive. */
-export function registerCodec(type: string): RegisterCodec {
+export function registerCodec(type: string, options: { withProfile?: boolean } = {}): RegisterCodec {
   const codec = CODECS[type];
   if (!codec)
     throw new Error(`the lab has no workload for type "${type}"; it knows ${Object.keys(CODECS).join(', ')}`);
-  return codec;
+  if (!options.withProfile) return codec;
+  if (type !== 'campaign') throw new Error(`only campaign writes carry a profile part, not ${type}`);
+  return { ...codec, body: (value) => ({ ...codec.body(value), profile: targetingFor(value) }) };
 }
