@@ -66,6 +66,8 @@ export class Nemesis {
   readonly #wiped = new Set<string>();
   readonly #paused = new Set<string>();
   readonly #restarts = new Set<Promise<void>>();
+  /** The restart under way of each node, so that a kill waits for the process it kills to be up. */
+  readonly #restarting = new Map<string, Promise<void>>();
 
   constructor(options: NemesisOptions) {
     this.#options = options;
@@ -220,6 +222,9 @@ export class Nemesis {
   }
 
   async #kill(name: string, wipe: boolean): Promise<string> {
+    // A node still starting after its last kill is killed once it is up: a SIGKILL to a process
+    // that has not answered yet would fail its start, not test the cluster.
+    await this.#restarting.get(name)?.catch(() => undefined);
     const child = this.#process(name);
     if (this.#killed.has(name)) return name;
     this.#killed.add(name);
@@ -260,8 +265,14 @@ export class Nemesis {
       // A node killed while it drained after SIGTERM came back through the kill.
       this.#steps.abandonTermination(name, `${name} was killed while it drained; the kill restarted it`);
     })();
-    const tracked = restart.finally(() => this.#restarts.delete(tracked));
+    const tracked = restart.finally(() => {
+      this.#restarts.delete(tracked);
+      this.#restarting.delete(name);
+    });
+    // Whoever waits for it sees a failure; until then it must not end the run as an unhandled rejection.
+    tracked.catch(() => undefined);
     this.#restarts.add(tracked);
+    this.#restarting.set(name, tracked);
   }
 
   /** `, while 2 step(s) were under way: …` when the router is moving copies, for the kill's detail. */
