@@ -1,5 +1,6 @@
 /**
- * The router's own routes, served by express: `GET /cluster` and `GET /healthz`.
+ * The router's own routes, served by express: `GET /cluster`, `GET /healthz` and, with no
+ * token needed, `GET /metrics` in the Prometheus text format.
  *
  * Keyed traffic never reaches this app; it goes through the forwarder. Errors here use
  * the same envelope as everywhere else.
@@ -10,6 +11,7 @@ import type { Logger } from 'pino';
 import type { ClusterManager } from './cluster-manager.js';
 import { createClusterRoutes } from './cluster-routes.js';
 import { probeNode } from './node-probe.js';
+import type { RouterMetrics } from './router-metrics.js';
 
 export interface AdminAppOptions {
   routerId: string;
@@ -18,6 +20,8 @@ export interface AdminAppOptions {
   cluster?: { manager: ClusterManager; token: string } | undefined;
   logger: Logger;
   probeTimeoutMs?: number;
+  /** The metrics `GET /metrics` serves; without them that route does not exist. */
+  metrics?: RouterMetrics | undefined;
 }
 
 export function createAdminApp(options: AdminAppOptions): express.Express {
@@ -29,6 +33,14 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
     const health: Health = { status: 'ok', role: 'router', id: options.routerId, pid: process.pid };
     response.json(health);
   });
+
+  const metrics = options.metrics;
+  if (metrics) {
+    app.get('/metrics', async (_request, response) => {
+      const text = await metrics.registry.metrics();
+      response.set('content-type', metrics.registry.contentType).send(text);
+    });
+  }
 
   app.get('/cluster', async (_request, response) => {
     const manager = options.cluster?.manager;

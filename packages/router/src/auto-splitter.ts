@@ -7,6 +7,7 @@
  */
 import type { ShardMap } from '@isx/core';
 import type { Logger } from 'pino';
+import type { ClusterEvents } from './cluster-events.js';
 import { proposeSplits, type SplitCause, type SplitPolicy, type SplitProposal } from './split-policy.js';
 import type { ShardLoadBook } from './shard-load-book.js';
 
@@ -21,6 +22,8 @@ export interface AutoSplitterOptions {
   logger: Logger;
   /** Default 2 s. */
   intervalMs?: number;
+  /** Told of every split it made. */
+  events?: ClusterEvents;
 }
 
 export class AutoSplitter {
@@ -71,6 +74,7 @@ export class AutoSplitter {
       book.forget(sustained.shardId);
       this.#proposedBefore.delete(`${sustained.shardId}/${sustained.cause}`);
       this.#done[sustained.cause] += 1;
+      this.#options.events?.splitAutomatically(sustained.shardId);
       logger.info({ ...sustained, newShard: newShardId }, `split a shard automatically (${sustained.cause})`);
       await this.#options.afterSplit(sustained, newShardId);
     } catch (error) {

@@ -31,6 +31,7 @@ import {
   type ShardAssignment,
 } from '@isx/core';
 import type { Logger } from 'pino';
+import { ClusterEventFanOut, type ClusterEvents } from './cluster-events.js';
 import { ClusterStore, type ClusterState, type NodeRecord } from './cluster-store.js';
 import { FailureDetector, type Liveness } from './failure-detector.js';
 import { IdGenerator } from './id-generator.js';
@@ -91,6 +92,7 @@ export class ClusterManager {
   readonly #load: ShardLoadBook;
   readonly #releases = new ShardReleases();
   readonly #splitter: AutoSplitter | undefined;
+  readonly #events = new ClusterEventFanOut();
   #sweeper: NodeJS.Timeout | undefined;
 
   private constructor(options: ClusterManagerOptions, store: ClusterStore, state: ClusterState) {
@@ -102,6 +104,7 @@ export class ClusterManager {
       suspectAfterMs: options.suspectAfterMs,
       deadAfterMs: options.deadAfterMs,
       clock: options.clock,
+      onChange: (change) => this.#events.livenessChanged(change),
     });
     this.#ids = new IdGenerator(state.routerId, options.clock);
     this.#calls = createNodeCaller(options.token);
@@ -119,6 +122,7 @@ export class ClusterManager {
       calls: this.#calls,
       clock: options.clock,
       logger: options.logger,
+      events: this.#events,
     });
     const factor = options.replicationFactor ?? 1;
     if (factor > 1) {
@@ -135,6 +139,7 @@ export class ClusterManager {
         maxConcurrentMoves: options.maxConcurrentMoves,
         moveBytesPerSecond: options.moveBytesPerSecond,
         onReleased: (shardId) => this.#releases.release(shardId),
+        events: this.#events,
       });
       this.#rebalancer = parts.rebalancer;
       this.#replication = parts.coordinator;
@@ -149,6 +154,7 @@ export class ClusterManager {
         split: async (shardId, at) => (await this.split(shardId, at)).right.id,
         afterSplit: (proposal, newShardId) => this.#spread(proposal, newShardId),
         logger: options.logger,
+        events: this.#events,
         ...(options.autoSplit.intervalMs === undefined ? {} : { intervalMs: options.autoSplit.intervalMs }),
       });
     }
@@ -175,6 +181,14 @@ export class ClusterManager {
       'cluster state loaded',
     );
     return manager;
+  }
+
+  /**
+   * Has `events` told of liveness changes, moves, failovers and automatic splits from now on
+   * (the router's metrics observe them); returns what stops it.
+   */
+  observe(events: ClusterEvents): () => void {
+    return this.#events.add(events);
   }
 
   /** Whether shards have replicas (a replication factor above 1). */
@@ -335,7 +349,12 @@ export class ClusterManager {
       config.types[type]!.shards = config.types[type]!.shards.flatMap((s) =>
         s.id === shardId ? [left, right] : [s],
       );
-      await this.#commit(this.#state, config);
+      this.#events.moveStarted('split');
+      await this.#commit(this.#state, config).catch((error: unknown) => {
+        this.#events.moveFinished('split', 'failed');
+        throw error;
+      });
+      this.#events.moveFinished('split', 'done');
       this.#options.logger.info({ shardId, at: point, newShard: right.id }, 'shard split');
       return { left, right, mapVersion: this.#map.version };
     });

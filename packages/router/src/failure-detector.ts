@@ -20,6 +20,8 @@ export interface FailureDetectorOptions {
   suspectAfterMs: number;
   deadAfterMs: number;
   clock: Clock;
+  /** Told of every change, from a heartbeat or a sweep, as it is returned. */
+  onChange?: (change: LivenessChange) => void;
 }
 
 export class FailureDetector {
@@ -38,7 +40,10 @@ export class FailureDetector {
     this.#lastSeen.set(nodeId, this.#options.clock.monotonic());
     const from = this.#status.get(nodeId);
     this.#status.set(nodeId, 'alive');
-    return from !== undefined && from !== 'alive' ? { nodeId, from, to: 'alive' } : undefined;
+    if (from === undefined || from === 'alive') return undefined;
+    const change: LivenessChange = { nodeId, from, to: 'alive' };
+    this.#options.onChange?.(change);
+    return change;
   }
 
   /** Starts watching a node known from before a restart, as if it had just been heard from. */
@@ -72,7 +77,9 @@ export class FailureDetector {
       const from = this.#status.get(nodeId) ?? 'alive';
       if (to !== from) {
         this.#status.set(nodeId, to);
-        changes.push({ nodeId, from, to });
+        const change: LivenessChange = { nodeId, from, to };
+        this.#options.onChange?.(change);
+        changes.push(change);
       }
     }
     return changes;

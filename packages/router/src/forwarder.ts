@@ -65,8 +65,14 @@ export interface OutgoingRequest {
   readonly success?: { status: number; headers: Record<string, string> };
 }
 
-/** What became of one attempt: answered to the client, or to be retried. */
-export type ForwardOutcome = { kind: 'answered' } | { kind: 'retry'; code: string; retryAfterMs: number };
+/**
+ * What became of one attempt: answered to the client, or to be retried. An answer that is not
+ * the node's own names its error as `failure`: one the router made (`NODE_UNAVAILABLE`,
+ * `NODE_TIMEOUT`, `NODE_CONNECTION_LOST`, `NODE_ERROR`), or a "not here yet" refusal relayed
+ * because the request could not be held any longer (`SHARD_MOVING`, `WRONG_SHARD`, …).
+ */
+export type ForwardOutcome =
+  { kind: 'answered'; failure?: string } | { kind: 'retry'; code: string; retryAfterMs: number };
 
 /** Codes a node answers before applying anything, for a shard that is moving or not yet known. */
 // Each is answered before anything is applied, so the request may be sent again.
@@ -147,7 +153,7 @@ export class Forwarder {
           return { kind: 'retry', code: failure.code, retryAfterMs: 100 };
         }
         sendEnvelope(response, failure, false);
-        return { kind: 'answered' };
+        return { kind: 'answered', failure: failure.code };
       }
       return relayAnswer(answer, response, target, outgoing);
     }
@@ -232,7 +238,7 @@ async function relayAnswer(
     } catch {
       // The node's connection broke or stalled mid-answer: the caller cannot tell what it got.
       response.destroy();
-      return { kind: 'answered' };
+      return { kind: 'answered', failure: 'NODE_CONNECTION_LOST' };
     }
     // A HEAD, 204 or 304 has no body here whatever its headers say; anything else is sent whole.
     const bodiless = outgoing.method === 'HEAD' || status === 204 || status === 304;
@@ -254,7 +260,9 @@ async function relayAnswer(
     const payload = JSON.stringify(envelope);
     response.writeHead(status, { ...headers, 'content-length': String(Buffer.byteLength(payload)) });
     response.end(payload);
-    return { kind: 'answered' };
+    return RETRY_CODES.has(envelope.error.code)
+      ? { kind: 'answered', failure: envelope.error.code }
+      : { kind: 'answered' };
   }
   sendEnvelope(
     response,
@@ -267,7 +275,7 @@ async function relayAnswer(
     ),
     false,
   );
-  return { kind: 'answered' };
+  return { kind: 'answered', failure: 'NODE_ERROR' };
 }
 
 /** Sends an error envelope; closes the connection if the client's body was not read. */

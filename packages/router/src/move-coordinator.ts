@@ -19,6 +19,7 @@ import {
   type ShardMap,
 } from '@isx/core';
 import type { Logger } from 'pino';
+import type { ClusterEvents } from './cluster-events.js';
 import type { ClusterState } from './cluster-store.js';
 import type { FailureDetector } from './failure-detector.js';
 import type { NodeCaller } from './node-calls.js';
@@ -47,6 +48,8 @@ export interface MoveCoordinatorOptions {
   calls: NodeCaller;
   clock: Clock;
   logger: Logger;
+  /** Told when the copy of a move starts and how it ends. */
+  events?: ClusterEvents;
 }
 
 export interface MoveOutcome {
@@ -66,6 +69,7 @@ export class MoveCoordinator {
   readonly #calls: NodeCaller;
   readonly #clock: Clock;
   readonly #logger: Logger;
+  readonly #events: ClusterEvents | undefined;
   readonly #moves = new Map<string, MoveView>();
   #balancing = false;
 
@@ -75,6 +79,7 @@ export class MoveCoordinator {
     this.#calls = options.calls;
     this.#clock = options.clock;
     this.#logger = options.logger;
+    this.#events = options.events;
   }
 
   /** The moves in flight, with the phase each has reached. */
@@ -125,6 +130,7 @@ export class MoveCoordinator {
         false,
       ),
     );
+    this.#events?.moveStarted('move');
     try {
       const copied = await moveShard(
         { shard: { ...shard, type }, sourceUrl: this.#urlOf(shard.node), targetUrl: target.url, to },
@@ -152,9 +158,11 @@ export class MoveCoordinator {
         },
         this.#logger,
       );
+      this.#events?.moveFinished('move', 'done');
       this.#logger.info({ shardId, from: shard.node, to, ...copied }, 'shard moved');
       return { shardId, from: shard.node, to, ...copied, mapVersion: cluster.map().version };
     } catch (error) {
+      this.#events?.moveFinished('move', 'failed');
       await cluster.change(() =>
         cluster.commit(
           { ...cluster.state(), moves: cluster.state().moves.filter((m) => m.shardId !== shardId) },

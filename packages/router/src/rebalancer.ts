@@ -12,6 +12,7 @@
  */
 import { IsxError, type MoveView } from '@isx/core';
 import type { Logger } from 'pino';
+import type { ClusterEvents } from './cluster-events.js';
 import type { MoveCluster } from './move-coordinator.js';
 import {
   planReplicaActions,
@@ -38,6 +39,8 @@ export interface RebalancerOptions {
   logger: Logger;
   /** Told after every finished step, e.g. with how long a hand-over paused its shard. */
   onStep?: (action: ReplicaAction, outcome: { ok: boolean; pausedMs?: number }) => void;
+  /** Told when each step starts and how it ends, whether planned or asked for (`perform`). */
+  events?: ClusterEvents | undefined;
 }
 
 export class Rebalancer {
@@ -208,11 +211,15 @@ export class Rebalancer {
     action: ReplicaAction,
     progress: (p: StepProgress) => void,
   ): Promise<{ pausedMs?: number; copied?: CopyOutcome }> {
+    const { events } = this.#options;
+    events?.moveStarted(action.kind);
     const outcome = await this.#carryOut(action, progress).catch((error: unknown) => {
       this.#totals.failedSteps += 1;
+      events?.moveFinished(action.kind, 'failed');
       throw error;
     });
     this.#totals.steps += 1;
+    events?.moveFinished(action.kind, 'done');
     this.#totals.entitiesCopied += outcome.copied?.entities ?? 0;
     this.#totals.bytesCopied += outcome.copied?.bytes ?? 0;
     return outcome;

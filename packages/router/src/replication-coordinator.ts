@@ -18,6 +18,7 @@ import {
   type ShardMapWire,
 } from '@isx/core';
 import type { Logger } from 'pino';
+import type { ClusterEvents } from './cluster-events.js';
 import type { MoveCluster } from './move-coordinator.js';
 import type { NodeCaller } from './node-calls.js';
 
@@ -29,6 +30,8 @@ export interface ReplicationCoordinatorOptions {
   /** Told after every change of a replica set, so the rebalancer can restore the copies. */
   onChange(): void;
   logger: Logger;
+  /** Told of each backup promoted, once the map that names it is saved. */
+  events?: ClusterEvents | undefined;
 }
 
 export class ReplicationCoordinator {
@@ -44,11 +47,15 @@ export class ReplicationCoordinator {
     await cluster.change(async () => {
       const config = structuredClone(cluster.map().config);
       let changed = false;
+      const promoted: string[] = [];
       for (const layout of Object.values(config.types)) {
         for (const shard of layout.shards) {
           if (shard.backups === undefined) continue;
           if (shard.node === dead) {
-            changed = (await this.#promote(shard)) || changed;
+            if (await this.#promote(shard)) {
+              promoted.push(shard.id);
+              changed = true;
+            }
           } else if (shard.backups.includes(dead)) {
             shard.backups = shard.backups.filter((n) => n !== dead);
             shard.epoch = (shard.epoch ?? 0) + 1;
@@ -58,6 +65,7 @@ export class ReplicationCoordinator {
       }
       if (changed) {
         await cluster.commit(cluster.state(), config, false);
+        for (const shardId of promoted) this.#options.events?.failedOver(shardId);
         await cluster.announce();
         logger.warn({ dead, mapVersion: cluster.map().version }, 'failed over the shards of a dead node');
       }

@@ -5,6 +5,7 @@
  * makes. Both see the same live nodes.
  */
 import type { Logger } from 'pino';
+import type { ClusterEvents } from './cluster-events.js';
 import type { MoveCluster } from './move-coordinator.js';
 import type { NodeCaller } from './node-calls.js';
 import { Rebalancer } from './rebalancer.js';
@@ -24,6 +25,8 @@ export interface ReplicationPartsOptions {
   moveBytesPerSecond?: number | undefined;
   /** Told when a step has lifted a shard's fence (see `ReplicaMoverOptions.onReleased`). */
   onReleased?: ((shardId: string) => void) | undefined;
+  /** Told of rebalancing steps and failovers. */
+  events?: ClusterEvents | undefined;
 }
 
 export interface ReplicationParts {
@@ -50,6 +53,7 @@ export function createReplicationParts(options: ReplicationPartsOptions): Replic
     liveNodes,
     ...(options.maxConcurrentMoves === undefined ? {} : { maxConcurrent: options.maxConcurrentMoves }),
     logger,
+    events: options.events,
   });
   const coordinator = new ReplicationCoordinator({
     cluster,
@@ -57,6 +61,7 @@ export function createReplicationParts(options: ReplicationPartsOptions): Replic
     liveNodes,
     onChange: () => rebalancer.kick(),
     logger,
+    events: options.events,
   });
   return { coordinator, rebalancer };
 }

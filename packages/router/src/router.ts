@@ -6,7 +6,8 @@
  * answers those errors itself. A request that meets a shard in the middle of a move
  * (`421`, `503 SHARD_MOVING`) is held and resent, against the current map, until it lands
  * or `holdMs` runs out. `POST /:type` makes a new key and creates the entity with a
- * conditional PUT, answering `201` with `Location`.
+ * conditional PUT, answering `201` with `Location`. Every request is counted and timed in the
+ * router's metrics (`GET /metrics`).
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -18,8 +19,9 @@ import type { Dispatcher } from 'undici';
 import { createAdminApp } from './admin-app.js';
 import type { ClusterManager } from './cluster-manager.js';
 import { Forwarder, forwardHeaders, sendEnvelope, type OutgoingRequest } from './forwarder.js';
+import { isAdminPath, pathnameOf } from './request-route.js';
+import { RouterMetrics } from './router-metrics.js';
 
-const ADMIN_PREFIXES = ['/cluster', '/healthz', '/metrics', '/dashboard', '/internal'];
 /** Answers for a shard whose primary is changing hands right now. */
 const SHORT_WAIT_CODES: ReadonlySet<string> = new Set(['SHARD_MOVING', 'WRONG_SHARD']);
 
@@ -58,6 +60,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const manager = options.cluster?.manager;
   if (!fixed && !manager) throw new TypeError('startRouter needs a map or a cluster');
   const currentMap = (): ShardMap => manager?.map ?? fixed!;
+  const metrics = new RouterMetrics({ map: currentMap, nodes: manager && (() => manager.nodes()) });
+  const stopObserving = manager?.observe(metrics);
   const forwarder = new Forwarder({
     timeoutMs: options.nodeTimeoutMs ?? 10_000,
     holdWhileUnreachable: options.cluster?.manager.replicated ?? false,
@@ -67,6 +71,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     routerId: options.routerId ?? 'router',
     map: currentMap,
     cluster: options.cluster,
+    metrics,
     logger,
   });
   const holdMs = options.holdMs ?? 10_000;
@@ -133,7 +138,10 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         { nodeId, nodeUrl: map.nodeUrl(nodeId) ?? placement.nodeUrl, shardId: placement.shard.id },
         { ...outgoing, retryable: performance.now() < deadline },
       );
-      if (outcome.kind === 'answered') return;
+      if (outcome.kind === 'answered') {
+        if (outcome.failure !== undefined) metrics.forwardFailed(outcome.failure);
+        return;
+      }
       // A caller that has gone away is not worth holding a request for.
       if (response.destroyed) return;
       // With replicas a shard is fenced only for a cutover, and a map is on its way within tens
@@ -152,8 +160,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   };
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
-    const pathname = (request.url ?? '/').split('?', 1)[0] ?? '/';
-    if (ADMIN_PREFIXES.some((p) => pathname === p || pathname.startsWith(`${p}/`))) {
+    metrics.observeRequest(request, response);
+    if (isAdminPath(pathnameOf(request.url))) {
       admin(request, response);
       return;
     }
@@ -175,6 +183,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         server.close(() => resolve());
         server.closeIdleConnections();
         forwarder.close();
+        stopObserving?.();
       }).then(() => manager?.close());
       return closing;
     },

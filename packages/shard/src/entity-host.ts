@@ -372,7 +372,7 @@ export class EntityHost {
     return Object.entries(stored?.activity?.out ?? {}).flatMap(([partner, out]) => {
       const to = parseAddressName(partner);
       const messages = out.pending.slice(0, MAX_MESSAGES_PER_DELIVERY);
-      return to && messages.length > 0 ? [{ partner, to, messages }] : [];
+      return to && messages.length > 0 ? [{ partner, to, messages, queued: out.pending.length }] : [];
     });
   }
 

@@ -12,7 +12,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { ActivityState, KeyRange } from '@isx/core';
 import { ClassicLevel } from 'classic-level';
-import { GroupCommit } from './internal/group-commit.js';
+import { GroupCommit, type BatchWritten } from './internal/group-commit.js';
 
 /**
  * What is stored for one entity. `data` is absent on a tombstone. `activity` holds its
@@ -42,6 +42,8 @@ export interface ScannedEntity {
 export interface EntityStoreOptions {
   /** Whether each batch is synced to disk before it is acknowledged (default true). */
   sync?: boolean;
+  /** Told of every batch written, with its operations and writers (for metrics). */
+  onBatchWritten?: BatchWritten;
 }
 
 export class EntityStore {
@@ -50,11 +52,12 @@ export class EntityStore {
   readonly #meta;
   readonly #commit: GroupCommit<StoreOp>;
 
-  private constructor(db: ClassicLevel<string, unknown>, sync: boolean) {
+  private constructor(db: ClassicLevel<string, unknown>, options: EntityStoreOptions) {
     this.#db = db;
     this.#entities = db.sublevel<string, StoredEntity>('entities', { valueEncoding: 'json' });
     this.#meta = db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
-    this.#commit = new GroupCommit<StoreOp>((ops) => this.#writeBatch(ops, sync));
+    const sync = options.sync ?? true;
+    this.#commit = new GroupCommit<StoreOp>((ops) => this.#writeBatch(ops, sync), options.onBatchWritten);
   }
 
   /** Opens (creating if needed) the store in `directory`. */
@@ -62,7 +65,7 @@ export class EntityStore {
     await mkdir(directory, { recursive: true });
     const db = new ClassicLevel<string, unknown>(directory, { valueEncoding: 'json' });
     await db.open();
-    return new EntityStore(db, options.sync ?? true);
+    return new EntityStore(db, options);
   }
 
   /** The stored record of an entity (tombstones included), or `undefined`. */

@@ -21,7 +21,7 @@ export type { NodeOptions, RouterAttachment, RunningNode } from './node.js';
 export { NODE_USAGE, runNodeMain } from './node-main.js';
 export type { ServiceDefinition } from './node-main.js';
 export { RouterLink } from './router-link.js';
-export type { RouterLinkOptions } from './router-link.js';
+export type { HeartbeatStats, RouterLinkOptions } from './router-link.js';
 export { MapOwnership, StaticOwnership } from './ownership.js';
 export { PeerRoutes } from './peer-routes.js';
 export type { Ownership, WriteTicket } from './ownership.js';

@@ -58,6 +58,7 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
     const flags = parsed.data;
     const logger = pino({ level: flags['log-level'] }).child({ service: service.name });
     const common = {
+      service: service.name,
       dataDir: flags.data,
       entities: service.entities,
       host: flags.host,

@@ -6,7 +6,8 @@
  * router hands out, and follows it through heartbeats; until then it answers
  * `503 MAP_NOT_READY`. `close` stops accepting requests, lets those in flight finish (for up
  * to 5 s), closes each keep-alive connection as it goes idle, then closes the store, so a
- * clean stop neither cuts a write in half nor waits on a pooled connection.
+ * clean stop neither cuts a write in half nor waits on a pooled connection. Its metrics are
+ * served on `GET /metrics` from a registry of its own.
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,7 @@ import { createNodeServer } from './http/node-server.js';
 import { ShardLoadTracker } from './load/shard-load-tracker.js';
 import { DeliveryLoop, type BackoffPolicy } from './activities/delivery-loop.js';
 import { messageTransport } from './activities/message-transport.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
 import { OutboxScanner } from './activities/outbox-scanner.js';
 import { MapOwnership, UNREGISTERED_NODE_ID } from './ownership.js';
 import type { PeerRoutes } from './peer-routes.js';
@@ -51,6 +53,8 @@ export interface NodeOptions {
   nodeId?: string;
   /** Phase 2: register with a router and follow its map. */
   router?: RouterAttachment;
+  /** The service this node runs, for its metrics (default: the router's `service`, else its entity types). */
+  service?: string;
   /** The cluster token for internal routes (defaults to the router's). */
   token?: string;
   host?: string;
@@ -101,8 +105,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     throw new TypeError('startNode needs either { map, nodeId } or { router }');
   }
   const logger = options.logger ?? pino({ level: 'info' });
-  const store = await EntityStore.open(join(options.dataDir, 'level'), { sync: options.sync ?? true });
   let link: RouterLink | undefined;
+  // Its sources are read at scrape time, once the server listens: everything below exists by then.
+  const metrics = new NodeMetrics({
+    nodeId: () => ownership.nodeId,
+    service: options.service ?? options.router?.service ?? options.entities.map((e) => e.type).join('+'),
+    map: () => ownership.map,
+    delivery: () => delivery,
+    backupLag: () => committer?.backupLag() ?? [],
+    ...(options.router ? { heartbeats: () => link?.heartbeats } : {}),
+  });
+  const store = await EntityStore.open(join(options.dataDir, 'level'), {
+    sync: options.sync ?? true,
+    onBatchWritten: (ops) => metrics.observeGroupCommit(ops),
+  });
   const ownership = new MapOwnership(options.nodeId ?? UNREGISTERED_NODE_ID, options.map, (shardId) => {
     // A fence outlived its move: unfence only if the router still names this node the owner.
     void link?.pullMap().then(
@@ -129,6 +145,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         token: options.router.token,
         peers: options.peers,
         logger,
+        onBatchSent: (entries) => metrics.observeReplicationBatch(entries),
         lease: {
           leaseHeld: (ms) => link?.leaseHeld(ms) ?? false,
           reportReplicaFailure: (report) =>
@@ -175,7 +192,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     positions,
     replicas,
   });
-  const server = createNodeServer({ nodeId: () => ownership.nodeId, host: entityHost, logger, internal });
+  const server = createNodeServer({
+    nodeId: () => ownership.nodeId,
+    host: entityHost,
+    logger,
+    internal,
+    metrics,
+  });
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');
   const { port, address } = server.address() as AddressInfo;

@@ -42,6 +42,19 @@ export interface RouterLinkOptions {
   loadReport?: () => ShardLoad[];
 }
 
+/** Heartbeats sent and how the router took them, for metrics. */
+export interface HeartbeatStats {
+  /** Heartbeats the router answered (and whose newer map, if any, was then pulled). */
+  readonly ok: number;
+  /** Heartbeats unanswered, refused, or whose newer map could not be pulled. */
+  readonly failed: number;
+  /**
+   * When (`performance.now()`) a heartbeat last succeeded, or the registration before the
+   * first; the link's start if neither has.
+   */
+  readonly lastSucceededAt: number;
+}
+
 const NODE_ID_FILE = 'node-id';
 /** How often the heartbeat carries the shards' load. */
 const LOAD_REPORT_MS = 1_000;
@@ -54,9 +67,15 @@ export class RouterLink {
   #stopped = false;
   #pulling: Promise<void> | undefined;
   #loadReportedAt = 0;
+  readonly #heartbeats = { ok: 0, failed: 0, lastSucceededAt: performance.now() };
 
   constructor(options: RouterLinkOptions) {
     this.#options = options;
+  }
+
+  /** Heartbeats sent since start and when one last succeeded (for metrics). */
+  get heartbeats(): HeartbeatStats {
+    return { ...this.#heartbeats };
   }
 
   /** Registers (retrying until the router answers) and adopts the map it returns. */
@@ -78,6 +97,7 @@ export class RouterLink {
         options.ownership.assignNodeId(answer.nodeId);
         options.ownership.update(new ShardMap(answer.map.config, answer.map.version));
         this.#heartbeatMs = answer.heartbeatMs;
+        this.#heartbeats.lastSucceededAt = performance.now();
         options.logger.info(
           { nodeId: answer.nodeId, mapVersion: answer.map.version, rejoined: known === answer.nodeId },
           'registered',
@@ -178,7 +198,10 @@ export class RouterLink {
       if (answer.mapVersion > (ownership.map?.version ?? 0)) await this.pullMap();
       // Renewed only once the map is current, so a deposed primary cannot renew on an old map.
       if (answer.mapVersion <= (ownership.map?.version ?? 0)) this.#leaseFrom = sentAt;
+      this.#heartbeats.ok += 1;
+      this.#heartbeats.lastSucceededAt = performance.now();
     } catch (error) {
+      this.#heartbeats.failed += 1;
       if (isIsxError(error) && error.code === 'UNKNOWN_NODE') {
         logger.warn('the router does not know this node; registering again');
         await this.register().catch(() => undefined);

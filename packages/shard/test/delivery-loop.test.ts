@@ -42,7 +42,7 @@ class MemoryOutbox implements Outbox {
       [...this.pending].flatMap(([partner, list]) => {
         const [type, key] = partner.split('/') as [string, string];
         const messages = list.slice(0, this.window);
-        return messages.length > 0 ? [{ partner, to: { type, key }, messages }] : [];
+        return messages.length > 0 ? [{ partner, to: { type, key }, messages, queued: list.length }] : [];
       }),
     );
   }
@@ -274,5 +274,20 @@ describe('the delivery loop', () => {
     expect(loop.senders, 'the sender is still known').to.equal(1);
     expect(await loop.tick()).to.equal(1);
     expect(delivered).to.deep.equal([1]);
+  });
+
+  it('knows how many messages its senders still had to deliver when it last read their records', async () => {
+    const { outbox, loop } = setUp(takeAll);
+    outbox.queue('profile/c1', 5);
+    outbox.queue('profile/c2', 2);
+    loop.notice(SENDER);
+    expect(loop.queuedMessages, 'nothing read yet').to.equal(0);
+    await loop.tick();
+    expect(loop.queuedMessages, 'as read before the round delivered one to each').to.equal(7);
+    await loop.tick();
+    expect(loop.queuedMessages).to.equal(5);
+    for (let round = 0; round < 5; round += 1) await loop.tick();
+    expect(loop.senders).to.equal(0);
+    expect(loop.queuedMessages, 'a sender with nothing left is forgotten').to.equal(0);
   });
 });

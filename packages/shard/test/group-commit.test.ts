@@ -162,4 +162,41 @@ describe('GroupCommit', () => {
     const results = await Promise.allSettled([commit.write(['a']), commit.write(['b'])]);
     expect(results.map((r) => r.status)).to.deep.equal(['rejected', 'rejected']);
   });
+
+  it('tells its observer of each batch written, with its operations and writers, and not of a failed one', async () => {
+    const writer = new FakeBatchWriter();
+    const seen: Array<[number, number]> = [];
+    const commit = new GroupCommit<string>(writer.write, (ops, writers) => seen.push([ops, writers]));
+    const first = track(commit.write(['a']));
+    await settle();
+    const grouped = [commit.write(['b1', 'b2']), commit.write(['c']), commit.write([])];
+    writer.resolveNext();
+    await settle();
+    expect(first.state).to.equal('resolved');
+    expect(seen).to.deep.equal([[1, 1]]);
+    writer.resolveNext();
+    await Promise.all(grouped);
+    expect(seen).to.deep.equal([
+      [1, 1],
+      [3, 3],
+    ]);
+    const failed = track(commit.write(['d']));
+    await settle();
+    writer.rejectNext(new Error('disk full'));
+    await settle();
+    expect(failed.state).to.equal('rejected');
+    expect(seen, 'a failed batch wrote nothing').to.have.length(2);
+  });
+
+  it('never fails a write, nor stops, because its observer throws', async () => {
+    const commit = new GroupCommit<string>(
+      () => Promise.resolve(),
+      () => {
+        throw new Error('observer bug');
+      },
+    );
+    await commit.write(['a']);
+    await Promise.all([commit.write(['b']), commit.write(['c'])]);
+    expect(commit.batches).to.be.at.least(2);
+  });
 });

@@ -13,6 +13,7 @@ import {
   type ShardAssignment,
   type ShardStatus,
 } from '@isx/core';
+import type { ClusterEvents } from '../../src/cluster-events.js';
 import type { ClusterState } from '../../src/cluster-store.js';
 import type { MoveCluster } from '../../src/move-coordinator.js';
 import type { NodeCaller } from '../../src/node-calls.js';
@@ -254,6 +255,8 @@ export interface WorldOptions {
   factor?: number;
   minInSync?: number;
   maxConcurrent?: number;
+  /** Told of the rebalancer's steps and the coordinator's promotions. */
+  events?: ClusterEvents;
 }
 
 const worlds: World[] = [];
@@ -287,6 +290,7 @@ export function world(types: Record<string, ShardAssignment[]>, options: WorldOp
     ...(options.maxConcurrent === undefined ? {} : { maxConcurrent: options.maxConcurrent }),
     logger,
     onStep: (action, outcome) => steps.push({ action, ok: outcome.ok }),
+    events: options.events,
   });
   const w: World = {
     cluster,
@@ -300,6 +304,7 @@ export function world(types: Record<string, ShardAssignment[]>, options: WorldOp
         events.push('changed');
       },
       logger,
+      events: options.events,
     }),
     mover,
     rebalancer,

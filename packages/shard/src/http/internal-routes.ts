@@ -49,6 +49,26 @@ import { copyShard } from '../shard-copy.js';
 import { readJsonObject } from './request-body.js';
 import { sendJson } from './respond.js';
 
+/** Every internal route, as `METHOD path`: the handler answers exactly these (its switch is checked against them). */
+export const INTERNAL_ROUTES = [
+  'POST /internal/map',
+  'POST /internal/shards/fence',
+  'POST /internal/shards/unfence',
+  'GET /internal/shards/export',
+  'POST /internal/replicate',
+  'POST /internal/replicate-batch',
+  'POST /internal/messages',
+  'GET /internal/dead-letters',
+  'POST /internal/dead-letters/replay',
+  'GET /internal/shards/log',
+  'POST /internal/shards/catch-up',
+  'GET /internal/shards/status',
+  'POST /internal/shards/copy',
+  'GET /internal/shards/copies',
+  'POST /internal/shards/drop',
+] as const;
+export type InternalRoute = (typeof INTERNAL_ROUTES)[number];
+
 export interface InternalRoutesOptions {
   /** The cluster token; `undefined` closes every internal route. */
   token: string | undefined;
@@ -80,8 +100,10 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
     ) {
       throw new IsxError('UNAUTHORIZED', 'Internal routes need the cluster token.');
     }
-    const route = `${request.method ?? 'GET'} ${url.pathname}`;
-    switch (route) {
+    const requested = `${request.method ?? 'GET'} ${url.pathname}`;
+    // Typed as a known route so that the compiler refuses a case missing from INTERNAL_ROUTES;
+    // anything else falls through to the default at run time.
+    switch (requested as InternalRoute) {
       case 'POST /internal/map': {
         const wire = await readBody(request, shardMapWireSchema);
         const adopted = ownership.update(new ShardMap(wire.config, wire.version));
@@ -242,7 +264,7 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
         return true;
       }
       default:
-        throw new IsxError('ROUTE_NOT_FOUND', `No internal route ${route}.`);
+        throw new IsxError('ROUTE_NOT_FOUND', `No internal route ${requested}.`);
     }
   };
 }

@@ -1,16 +1,20 @@
 /**
- * The node's HTTP server: the public entity API for the shards this node owns.
+ * The node's HTTP server: the public entity API for the shards this node owns, `GET /healthz`
+ * and `GET /metrics` (both without a token: load balancers and Prometheus call them).
  *
  * Plain `node:http` rather than express: this is the hot path, and it parses each body
  * exactly once (DESIGN §9). Every failure leaves as an error envelope; a bug becomes a
- * 500 `INTERNAL` with nothing of the stack in it.
+ * 500 `INTERNAL` with nothing of the stack in it. Every answer is counted and timed under its
+ * route template, never its raw path.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { IsxError, parseEntityPath, parseIfMatch, versionEtag, type Health } from '@isx/core';
 import type { Logger } from 'pino';
 import type { EntityHost, WriteConditions } from '../entity-host.js';
+import type { NodeMetrics } from '../metrics/node-metrics.js';
 import { readJsonObject } from './request-body.js';
 import { sendError, sendJson } from './respond.js';
+import { routeTemplate } from './route-template.js';
 
 export interface NodeServerOptions {
   /** This node's id; a function because a new node learns it when it registers. */
@@ -19,10 +23,12 @@ export interface NodeServerOptions {
   logger: Logger;
   /** Handles internal routes; resolves false for any other request. */
   internal?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+  /** Counts and times every request, and serves `GET /metrics`. */
+  metrics?: NodeMetrics;
 }
 
 export function createNodeServer(options: NodeServerOptions): Server {
-  const { nodeId, host, logger } = options;
+  const { nodeId, host, logger, metrics } = options;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
@@ -30,6 +36,15 @@ export function createNodeServer(options: NodeServerOptions): Server {
     if (target === '/healthz' && method === 'GET') {
       const health: Health = { status: 'ok', role: 'node', id: nodeId(), pid: process.pid };
       return sendJson(response, 200, health);
+    }
+    if (target === '/metrics' && method === 'GET' && metrics) {
+      const text = await metrics.scrape();
+      response.writeHead(200, {
+        'content-type': metrics.contentType,
+        'content-length': Buffer.byteLength(text),
+      });
+      response.end(text);
+      return;
     }
     if (options.internal && (await options.internal(request, response))) return;
     const path = parseEntityPath(target);
@@ -86,6 +101,20 @@ export function createNodeServer(options: NodeServerOptions): Server {
   return createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
     // Every answer, errors included, says which node gave it.
     response.setHeader('x-isx-node', nodeId());
+    if (metrics) {
+      const arrived = performance.now();
+      // Counted once the answer has gone; a request whose client left before it did is not.
+      response.once('finish', () =>
+        metrics.observeRequest(
+          {
+            route: routeTemplate(request.url ?? '/'),
+            method: request.method ?? 'GET',
+            status: response.statusCode,
+          },
+          (performance.now() - arrived) / 1000,
+        ),
+      );
+    }
     handle(request, response).catch((error: unknown) => {
       const sent = sendError(response, error);
       if (sent.status >= 500)

@@ -3,11 +3,16 @@
  *
  * Every caller's operations go into the next batch; while one batch is being written the
  * next one fills up. A caller's promise resolves only after its batch is written, and a
- * batch either lands whole or fails whole for every caller in it.
+ * batch either lands whole or fails whole for every caller in it. An observer may be told of
+ * each batch written (for metrics); it is called after the callers are answered and can
+ * never fail a write.
  */
 
 /** Writes a list of operations atomically. */
 export type BatchWriter<Op> = (ops: Op[]) => Promise<void>;
+
+/** Told of every batch written, with the operations it held and the callers it served. */
+export type BatchWritten = (ops: number, writers: number) => void;
 
 interface Waiter<Op> {
   readonly ops: Op[];
@@ -17,14 +22,16 @@ interface Waiter<Op> {
 
 export class GroupCommit<Op> {
   readonly #writeBatch: BatchWriter<Op>;
+  readonly #onWritten: BatchWritten | undefined;
   #pending: Waiter<Op>[] = [];
   #flushing = false;
   /** Batches written and callers served, for metrics and benchmarks. */
   batches = 0;
   writes = 0;
 
-  constructor(writeBatch: BatchWriter<Op>) {
+  constructor(writeBatch: BatchWriter<Op>, onWritten?: BatchWritten) {
     this.#writeBatch = writeBatch;
+    this.#onWritten = onWritten;
   }
 
   /** Writes `ops` atomically with whatever else is pending; resolves once written. */
@@ -40,13 +47,20 @@ export class GroupCommit<Op> {
     while (this.#pending.length > 0) {
       const group = this.#pending;
       this.#pending = [];
+      const ops = group.flatMap((w) => w.ops);
       try {
-        await this.#writeBatch(group.flatMap((w) => w.ops));
-        this.batches += 1;
-        this.writes += group.length;
-        for (const waiter of group) waiter.resolve();
+        await this.#writeBatch(ops);
       } catch (error) {
         for (const waiter of group) waiter.reject(error);
+        continue;
+      }
+      this.batches += 1;
+      this.writes += group.length;
+      for (const waiter of group) waiter.resolve();
+      try {
+        this.#onWritten?.(ops.length, group.length);
+      } catch {
+        // An observer (metrics) must never stop the writes: a throw here would leave the queue stuck.
       }
     }
     this.#flushing = false;

@@ -22,6 +22,7 @@ import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import { GroupCommit } from '../internal/group-commit.js';
+import { BackupAcknowledgements, type BackupLag } from './backup-acknowledgements.js';
 import type { LogPositions } from './log-position.js';
 import { ReplicationStreams } from './replication-streams.js';
 import type { ShardCommitter } from './shard-committer.js';
@@ -45,6 +46,8 @@ export interface ReplicatedCommitterOptions {
   leaseMs?: number;
   /** How long a backup has to take an entry (default 1000 ms). */
   replicateTimeoutMs?: number;
+  /** Told of every batch of entries sent to a backup, with its size (for metrics). */
+  onBatchSent?: (entries: number) => void;
 }
 
 export class ReplicatedCommitter implements ShardCommitter {
@@ -55,6 +58,7 @@ export class ReplicatedCommitter implements ShardCommitter {
   readonly #broken = new Set<string>();
   readonly #leaseMs: number;
   readonly #streams: ReplicationStreams;
+  readonly #acknowledgements = new BackupAcknowledgements();
 
   constructor(options: ReplicatedCommitterOptions) {
     this.#options = options;
@@ -64,12 +68,19 @@ export class ReplicatedCommitter implements ShardCommitter {
       peers: options.peers,
       urlOf: (node) => options.ownership.map?.nodeUrl(node),
       timeoutMs: options.replicateTimeoutMs ?? 1_000,
+      onBatchSent: options.onBatchSent,
     });
   }
 
   /** Batches sent to backups and the entries they carried (entries / requests: the batching factor). */
   get streamStats(): { requests: number; entries: number } {
     return this.#streams.stats;
+  }
+
+  /** How far each backup of the shards this node leads is behind, where it has been seen (for metrics). */
+  backupLag(): BackupLag[] {
+    const { ownership } = this.#options;
+    return this.#acknowledgements.lag(ownership.map?.shardsOf(ownership.nodeId) ?? []);
   }
 
   checkServing(shardId: string): void {
@@ -121,6 +132,7 @@ export class ReplicatedCommitter implements ShardCommitter {
     const position = { seq: (await positions.get(shardId)).seq + 1, epoch };
     const request: ReplicateRequest = { shardId, epoch, seq: position.seq, entities: toEntities(ops) };
     const backups = shard.backups ?? [];
+    this.#acknowledgements.sent(shardId, epoch, position.seq);
     const results = await Promise.allSettled(backups.map((node) => this.#send(node, request)));
     const failed = backups.filter((_, i) => results[i]!.status === 'rejected');
     const deposed = results.some(
@@ -152,8 +164,9 @@ export class ReplicatedCommitter implements ShardCommitter {
     if (!lease.leaseHeld(this.#leaseMs)) throw uncertain(shardId, 'the lease lapsed while it was replicated');
   }
 
-  #send(node: string, request: ReplicateRequest): Promise<void> {
-    return this.#streams.send(node, request);
+  async #send(node: string, request: ReplicateRequest): Promise<void> {
+    await this.#streams.send(node, request);
+    this.#acknowledgements.acknowledged(request.shardId, request.epoch, node, request.seq);
   }
 
   #assignment(shardId: string): ShardAssignment {

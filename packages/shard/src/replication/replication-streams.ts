@@ -29,6 +29,8 @@ export interface ReplicationStreamsOptions {
   urlOf(node: string): string | undefined;
   /** How long a backup has to answer a batch. */
   timeoutMs: number;
+  /** Told of every batch as it is sent, with the entries it carries (for metrics). */
+  onBatchSent?: ((entries: number) => void) | undefined;
 }
 
 interface Pending {
@@ -82,6 +84,11 @@ export class ReplicationStreams {
   async #post(node: string, batch: readonly Pending[]): Promise<void> {
     this.#requests += 1;
     this.#entries += batch.length;
+    try {
+      this.#options.onBatchSent?.(batch.length);
+    } catch {
+      // An observer (metrics) must never stop a stream: its entries would never settle.
+    }
     const failAll = (error: Error): void => {
       for (const pending of batch) pending.reject(error);
     };
