@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 export { systemClock } from './clock.js';
+export { until } from './until.js';
 export { CLUSTER_TOKEN_ENV, CLUSTER_TOKEN_HEADER, tokensMatch } from './cluster-token.js';
 export type { Clock } from './clock.js';
 export {

@@ -77,4 +77,4 @@ export type {
 } from './report/report-model.js';
 export { SERVICES } from './services.js';
 export { formatTable } from './table.js';
-export { until } from './until.js';
+export { until } from '@isx/core';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
-import { parseClusterConfig, ShardMap } from '@isx/core';
+import { parseClusterConfig, ShardMap, until } from '@isx/core';
 import { pino } from 'pino';
 import { NodeMetrics, type DeliveryFigures } from '../src/metrics/node-metrics.js';
 import { startNode, type RunningNode } from '../src/node.js';
@@ -35,17 +35,6 @@ async function send(url: string, method: string, path: string, body?: unknown): 
   });
   await response.arrayBuffer();
   return response.status;
-}
-
-/** Polls `check` until it returns a value, or fails after `ms`. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await sleep(10);
-  }
 }
 
 describe('GET /metrics on a node (issue 8)', function () {
@@ -232,10 +221,14 @@ describe('GET /metrics on a node (issue 8)', function () {
         sync: false,
         logger: silent,
       });
-      await until('a heartbeat succeeded', 5_000, async () =>
-        total((await scrape(node.url)).samples, 'isx_heartbeats_sent_total', { outcome: 'ok' }) > 0
-          ? true
-          : undefined,
+      await until(
+        'a heartbeat succeeded',
+        5_000,
+        async () =>
+          total((await scrape(node.url)).samples, 'isx_heartbeats_sent_total', { outcome: 'ok' }) > 0
+            ? true
+            : undefined,
+        10,
       );
     });
 
@@ -292,12 +285,17 @@ describe('GET /metrics on a node (issue 8)', function () {
       expect(age(healthy), 'heartbeats every 20 ms').to.be.below(1);
       router.refuseHeartbeats = true;
       try {
-        const failing = await until('heartbeats have failed for a while', 5_000, async () => {
-          const { samples } = await scrape(node.url);
-          return total(samples, 'isx_heartbeats_sent_total', { outcome: 'failed' }) >= 3
-            ? samples
-            : undefined;
-        });
+        const failing = await until(
+          'heartbeats have failed for a while',
+          5_000,
+          async () => {
+            const { samples } = await scrape(node.url);
+            return total(samples, 'isx_heartbeats_sent_total', { outcome: 'failed' }) >= 3
+              ? samples
+              : undefined;
+          },
+          10,
+        );
         await sleep(100);
         const later = (await scrape(node.url)).samples;
         expect(age(later), 'the last success is getting older').to.be.greaterThan(age(failing));
