@@ -112,10 +112,23 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
         latencies.push(performance.now() - sent);
       }
     })();
-    const progress = setInterval(() => narrator.say(`${writes} writes, ${latencies.length} probes`), 2_000);
-    await Promise.all(writers);
-    await prober;
-    clearInterval(progress);
+    const writing = narrator.progress({
+      label: 'writing',
+      totalMs: flags.duration * 1000,
+      unit: 'writes',
+      errorUnit: 'failed',
+      sample: () => ({
+        done: writes,
+        errors: failures.length,
+        detail: `${latencies.length} probes delivered`,
+      }),
+    });
+    try {
+      await Promise.all(writers);
+      await prober;
+    } finally {
+      writing.finish();
+    }
     const wroteFor = (performance.now() - started) / 1000;
     narrator.say(
       `${writes} writes in ${wroteFor.toFixed(1)} s (${(writes / wroteFor).toFixed(0)}/s); waiting for the queues to drain`,
@@ -126,13 +139,22 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     const drainDeadline = performance.now() + flags['drain-timeout'] * 1000;
     let behind = keys.length;
     let roundTrips = 0;
-    while (!interrupted()) {
-      const views = await Promise.all(keys.map((key) => read(key).catch(() => undefined)));
-      behind = views.filter((v) => v === undefined || v.data.profileSync !== 'applied').length;
-      roundTrips = views.reduce((sum, v) => sum + (v?.data.profileAppliedRevision ?? 0), 0);
-      if (behind === 0 || performance.now() > drainDeadline) break;
-      narrator.say(`${behind} campaigns still waiting for their profile`);
-      await sleep(250);
+    const draining = narrator.progress({
+      label: 'draining',
+      total: keys.length,
+      unit: 'campaigns applied',
+      sample: () => ({ done: keys.length - behind, detail: `${roundTrips} round trips` }),
+    });
+    try {
+      while (!interrupted()) {
+        const views = await Promise.all(keys.map((key) => read(key).catch(() => undefined)));
+        behind = views.filter((v) => v === undefined || v.data.profileSync !== 'applied').length;
+        roundTrips = views.reduce((sum, v) => sum + (v?.data.profileAppliedRevision ?? 0), 0);
+        if (behind === 0 || performance.now() > drainDeadline) break;
+        await sleep(250);
+      }
+    } finally {
+      draining.finish(behind === 0 ? 'drained' : `${behind} campaigns still waiting for their profile`);
     }
     const elapsed = (performance.now() - started) / 1000;
     const perSecond = roundTrips / elapsed;

@@ -19,7 +19,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLUSTER_TOKEN_HEADER, ShardMap, type ClusterView } from '@isx/core';
-import { fetchClusterView } from '@isx/lab';
+import { fetchClusterView, type Progress } from '@isx/lab';
 import { z } from 'zod';
 import type { BenchResult } from './support/bench-result.js';
 import { preparedCampaigns } from './support/campaign-payload.js';
@@ -71,6 +71,7 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
   const http = new KeepAliveHttp({ maxSockets: flags.concurrency });
   let bench: BenchCluster | undefined;
   let succeeded = false;
+  let progress: Progress | undefined;
   try {
     narrator.step(`Start a cluster of ${flags.nodes} campaign nodes at replication factor 3`);
     bench = await startBenchCluster({ nodes: flags.nodes, replicationFactor: 3 });
@@ -102,6 +103,15 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     const cutovers: Cutover[] = [];
     const warmups: Cutover[] = [];
     const total = flags.warmup + flags.cutovers;
+    progress = narrator.progress({
+      label: 'cutovers',
+      total,
+      unit: 'hand-overs',
+      sample: () => ({
+        done: warmups.length + cutovers.length,
+        detail: `${writes.length.toLocaleString('en')} writes, ${writes.filter((w) => !w.ok).length} failed`,
+      }),
+    });
     for (let n = 1; n <= total && !interrupted(); n += 1) {
       const warming = n <= flags.warmup;
       const view = await fetchClusterView(cluster.routerUrl);
@@ -139,6 +149,7 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     await sleep(500);
     stop = true;
     await Promise.all(workers);
+    progress.finish();
     const failed = writes.filter((w) => !w.ok).length;
     narrator.check(failed === 0, `${writes.length} writes, ${failed} failed`);
     narrator.check(
@@ -148,6 +159,7 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     succeeded = narrator.failures.length === 0;
     return summarize(flags, writes, cutovers, warmups, narrator.failures);
   } finally {
+    progress?.finish('stopped');
     http.close();
     await bench?.dispose(succeeded);
   }

@@ -13,7 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ShardMap } from '@isx/core';
-import { fetchClusterView, leastCopies } from '@isx/lab';
+import { fetchClusterView, leastCopies, type Progress } from '@isx/lab';
 import { z } from 'zod';
 import type { BenchResult } from './support/bench-result.js';
 import { preparedCampaigns } from './support/campaign-payload.js';
@@ -43,10 +43,23 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
   let bench: BenchCluster | undefined;
   let succeeded = false;
   const times: number[] = [];
+  let progress: Progress | undefined;
   try {
     narrator.step(`Start a cluster of ${flags.nodes} campaign nodes at replication factor 3`);
     bench = await startBenchCluster({ nodes: flags.nodes, replicationFactor: 3 });
     const { cluster } = bench;
+    let failedTrials = 0;
+    progress = narrator.progress({
+      label: 'failover trials',
+      total: flags.trials,
+      unit: 'trials',
+      errorUnit: 'gave up',
+      sample: () => ({
+        done: times.length + failedTrials,
+        errors: failedTrials,
+        detail: times.length > 0 ? `last ${formatMs(times[times.length - 1]!)} ms` : '',
+      }),
+    });
     for (let trial = 1; trial <= flags.trials; trial += 1) {
       narrator.step(`Trial ${trial} of ${flags.trials}`);
       const { key, bytes } = preparedCampaigns(trial)[trial - 1]!;
@@ -70,12 +83,16 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
         `killed ${shard.node} (primary of ${shard.id}); first write after ${elapsed === undefined ? 'never' : formatMs(elapsed)} ms`,
       );
       if (elapsed !== undefined) times.push(elapsed);
+      else failedTrials += 1;
       await victim.start();
       await fullyReplicated(cluster.routerUrl, 30_000);
     }
+    const sorted = Float64Array.from(times).sort();
+    progress.finish(sorted.length > 0 ? `p50 ${formatMs(percentile(sorted, 50))} ms` : undefined);
     succeeded = narrator.failures.length === 0;
     return summarize(flags, times, narrator.failures);
   } finally {
+    progress?.finish('stopped');
     http.close();
     await bench?.dispose(succeeded);
   }

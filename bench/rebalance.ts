@@ -15,7 +15,7 @@
  * Every process it starts is stopped, whatever happens.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fetchClusterView, isBalanced, movesTable, type LocalCluster } from '@isx/lab';
+import { fetchClusterView, isBalanced, movesTable, type LocalCluster, type Narrator } from '@isx/lab';
 import type { ClusterView } from '@isx/core';
 import { z } from 'zod';
 import type { BenchResult } from './support/bench-result.js';
@@ -70,12 +70,12 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     const loadStarted = performance.now();
     let next = 0;
     let loaded = 0;
-    const ticker = setInterval(() => {
-      const seconds = (performance.now() - loadStarted) / 1000;
-      narrator.say(
-        `${loaded.toLocaleString('en')} of ${flags.entities.toLocaleString('en')} written, ${Math.round(loaded / seconds)}/s`,
-      );
-    }, 5_000);
+    const loading = narrator.progress({
+      label: 'loading',
+      total: flags.entities,
+      unit: 'campaigns',
+      sample: () => ({ done: loaded }),
+    });
     try {
       await Promise.all(
         Array.from({ length: flags['load-concurrency'] }, async () => {
@@ -98,7 +98,7 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
         }),
       );
     } finally {
-      clearInterval(ticker);
+      loading.finish();
     }
     const loadSeconds = (performance.now() - loadStarted) / 1000;
     narrator.say(`loaded in ${loadSeconds.toFixed(0)} s (${Math.round(flags.entities / loadSeconds)}/s)`);
@@ -123,7 +123,10 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     const joinedAt = performance.now();
     const joined = await cluster.addNode();
     narrator.say(`${joined} registered after ${formatMs(performance.now() - joinedAt)} ms`);
-    const after = await followUntilBalanced(cluster, narrator.say.bind(narrator), flags['timeout-s'] * 1000);
+    const after = await followUntilBalanced(cluster, narrator, before, flags['timeout-s'] * 1000, () => ({
+      writes: latencies.length,
+      failed,
+    }));
     const balanceMs = performance.now() - joinedAt;
     stop = true;
     await Promise.all(writers);
@@ -158,25 +161,55 @@ async function settled(routerUrl: string, timeoutMs: number): Promise<ClusterVie
   throw new Error('the cluster did not settle after loading');
 }
 
+/**
+ * Follows `GET /cluster` until balanced: a progress line with the entities and bytes copied
+ * since `before` and the writes made meanwhile, and the steps under way every 2 s.
+ */
 async function followUntilBalanced(
   cluster: LocalCluster,
-  say: (line: string) => void,
+  narrator: Narrator,
+  before: ClusterView,
   timeoutMs: number,
+  writes: () => { writes: number; failed: number },
 ): Promise<ClusterView> {
   const started = performance.now();
   let lastSaid = 0;
-  while (performance.now() - started < timeoutMs && !interrupted()) {
-    const view = await fetchClusterView(cluster.routerUrl);
-    if (isBalanced(view)) return view;
-    if (performance.now() - lastSaid >= 2_000) {
-      lastSaid = performance.now();
-      const copied = view.rebalancing
-        ? `${(view.rebalancing.bytesCopied / 1e6).toFixed(1)} MB copied so far`
-        : '';
-      say(`${((performance.now() - started) / 1000).toFixed(0)} s, ${copied}`);
-      for (const line of movesTable(view).split('\n')) if (line) say(`  ${line}`);
+  let latest = before;
+  const copied = (view: ClusterView, field: 'entitiesCopied' | 'bytesCopied'): number =>
+    (view.rebalancing?.[field] ?? 0) - (before.rebalancing?.[field] ?? 0);
+  const progress = narrator.progress({
+    label: 'rebalancing',
+    unit: 'entities copied',
+    sample: () => {
+      const { writes: done, failed } = writes();
+      const moves = latest.moves ?? [];
+      // The router counts a step's copy once the step ends; add what the steps under way copied so far.
+      const inFlight = (field: 'entitiesCopied' | 'bytesCopied'): number =>
+        moves.reduce((sum, m) => sum + (m[field] ?? 0), 0);
+      return {
+        done: copied(latest, 'entitiesCopied') + inFlight('entitiesCopied'),
+        detail:
+          `${((copied(latest, 'bytesCopied') + inFlight('bytesCopied')) / 1e6).toFixed(1)} MB  ` +
+          `${moves.length} step(s) under way  ${done.toLocaleString('en')} writes, ${failed} failed`,
+      };
+    },
+  });
+  try {
+    while (performance.now() - started < timeoutMs && !interrupted()) {
+      const view = await fetchClusterView(cluster.routerUrl);
+      latest = view;
+      if (isBalanced(view)) {
+        progress.finish(`${(copied(view, 'bytesCopied') / 1e6).toFixed(1)} MB, balanced`);
+        return view;
+      }
+      if (performance.now() - lastSaid >= 2_000) {
+        lastSaid = performance.now();
+        for (const line of movesTable(view).split('\n')) if (line) narrator.say(`  ${line}`);
+      }
+      await sleep(200);
     }
-    await sleep(200);
+  } finally {
+    progress.finish('not balanced');
   }
   throw new Error(`the cluster did not balance within ${timeoutMs / 1000} s of the join`);
 }

@@ -43,8 +43,9 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
       method: 'PUT',
       url: new URL(`/campaign/${key}`, routerUrl),
     }));
-    narrator.step(`Write for ${flags.minutes} min with ${flags.concurrency} workers; progress every minute`);
-    let second = 0;
+    narrator.step(
+      `Write for ${flags.minutes} min with ${flags.concurrency} workers; progress every minute off a terminal`,
+    );
     const result = await runLoad({
       label: 'rf3',
       concurrency: flags.concurrency,
@@ -53,10 +54,7 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
         const k = (i * flags.concurrency + w) % flags.keys;
         return http.send(targets[k]!, campaigns[k]!.bytes);
       },
-      progress: (line) => {
-        second += 1;
-        if (second % 60 === 0) narrator.say(line);
-      },
+      progress: (progress) => narrator.progress({ ...progress, everyMs: 60_000 }),
     });
     const log = await readFile(join(bench.dataDir, 'logs', 'router.log'), 'utf8');
     const promotions = (log.match(/promoted a backup/g) ?? []).length;

@@ -9,6 +9,7 @@
  * nothing during a warm-up.
  */
 import { cpuByGroup } from './cpu-usage.js';
+import type { Narrator } from '@isx/lab';
 import { measureLoad, summarizeLoad, type LoadResult, type LoadSamples, type Operation } from './load.js';
 
 export interface Variant {
@@ -29,10 +30,8 @@ export interface ComparisonOptions {
   readonly warmupSeconds: number;
   /** Processes whose CPU time is read around each slice, by group: `{ router: [pid] }`. */
   readonly cpuGroups?: Readonly<Record<string, readonly number[]>>;
-  readonly narrate: {
-    step(title: string): void;
-    say(text: string): void;
-  };
+  /** Steps, lines and a progress line for each slice. */
+  readonly narrate: Pick<Narrator, 'step' | 'say' | 'progress'>;
 }
 
 export interface VariantOutcome {
@@ -59,7 +58,7 @@ export async function compareInterleaved(
         concurrency,
         durationSeconds: options.warmupSeconds,
         operation: v.operation,
-        progress: (line) => narrate.say(line),
+        progress: (progress) => narrate.progress(progress),
       });
     }
   }
@@ -81,7 +80,7 @@ export async function compareInterleaved(
         concurrency,
         durationSeconds: sliceSeconds,
         operation: v.operation,
-        progress: (line) => narrate.say(line),
+        progress: (progress) => narrate.progress(progress),
       });
       const after = await cpuByGroup(groups);
       windows.get(v.label)!.push(samples);

@@ -2,7 +2,8 @@
  * The closed-loop load generator every benchmark uses.
  *
  * N workers each send one request, wait for its answer, and send the next, for a fixed time
- * after an optional warm-up; a line of progress is printed every second. Latencies of
+ * after an optional warm-up, with a progress line for each (a bar on a terminal, a plain line
+ * every few seconds elsewhere) and a summary line at the end of each. Latencies of
  * successful requests are kept exactly (milliseconds, from `performance.now`) and summarised
  * at the end. What a request is comes from the caller (`operation`), usually a prepared
  * request on a `KeepAliveHttp`. `measureLoad` keeps the raw samples so that several windows
@@ -12,6 +13,7 @@
  * is counted as an error, with its message tallied.
  */
 import { performance } from 'node:perf_hooks';
+import type { Progress, ProgressOptions } from '@isx/lab';
 import { interrupted } from './interrupt.js';
 import { formatMs, summarizeLatencies, type LatencySummary } from './latency.js';
 
@@ -26,9 +28,14 @@ export interface LoadOptions {
   /** Seconds of load before measuring starts (default 0); nothing from them is counted. */
   readonly warmupSeconds?: number;
   readonly operation: Operation;
-  /** Receives one line per second (default: none). */
-  readonly progress?: (line: string) => void;
+  /** Starts a progress line, usually `(options) => narrator.progress(options)` (default: none). */
+  readonly progress?: ProgressStarter;
 }
+
+/** Starts a progress line; the load finishes it. */
+export type ProgressStarter = (
+  options: Omit<ProgressOptions, 'write' | 'tty' | 'indent' | 'onFinish'>,
+) => Progress;
 
 export interface LoadResult extends LatencySummary {
   /** Successful requests in the measured window. */
@@ -108,30 +115,48 @@ export async function measureLoad(options: LoadOptions): Promise<LoadSamples> {
     }
   };
 
-  let seen = { latencies: 0, errors: 0, warmup: 0 };
+  // The latest second's percentiles, for the progress line.
+  let lastSecond = '';
+  let seen = 0;
   const tick = setInterval(() => {
-    if (interrupted()) return;
-    const now = performance.now();
-    if (warmupMs > 0 && now < measureFrom + 500) {
-      const second = Math.min(warmupMs / 1000, Math.round((now - start) / 1000));
-      options.progress?.(
-        `${label}  warm-up ${second}/${warmupMs / 1000} s  ${warmupCompleted - seen.warmup} req/s`,
-      );
-    } else {
-      const window = summarizeLatencies(latencies, seen.latencies);
-      const second = Math.min(options.durationSeconds, Math.round((now - measureFrom) / 1000));
-      options.progress?.(
-        `${label}  ${second}/${options.durationSeconds} s  ${latencies.length - seen.latencies} req/s` +
-          `  p50 ${formatMs(window.p50)} ms  p99 ${formatMs(window.p99)} ms  errors ${errors - seen.errors}`,
-      );
+    const window = summarizeLatencies(latencies, seen);
+    if (latencies.length > seen) {
+      lastSecond = `last second p50 ${formatMs(window.p50)} ms  p99 ${formatMs(window.p99)} ms`;
     }
-    seen = { latencies: latencies.length, errors, warmup: warmupCompleted };
+    seen = latencies.length;
   }, 1000);
+  let progress =
+    warmupMs > 0
+      ? options.progress?.({
+          label: `${label} warm-up`,
+          totalMs: warmupMs,
+          unit: 'requests',
+          sample: () => ({ done: warmupCompleted }),
+        })
+      : undefined;
+  const measured = (): void => {
+    progress?.finish('not measured');
+    progress = options.progress?.({
+      label,
+      totalMs: options.durationSeconds * 1000,
+      unit: 'requests',
+      sample: () => ({ done: latencies.length, errors, detail: lastSecond }),
+    });
+  };
+  const switchAt = warmupMs > 0 ? setTimeout(measured, warmupMs) : undefined;
+  if (switchAt === undefined) measured();
 
   try {
     await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
   } finally {
     clearInterval(tick);
+    clearTimeout(switchAt);
   }
-  return { latencies, errors, durationSeconds: (performance.now() - measureFrom) / 1000, errorKinds };
+  const durationSeconds = (performance.now() - measureFrom) / 1000;
+  if (interrupted()) progress?.finish('interrupted');
+  else {
+    const all = summarizeLatencies(latencies);
+    progress?.finish(`p50 ${formatMs(all.p50)} ms, p99 ${formatMs(all.p99)} ms`);
+  }
+  return { latencies, errors, durationSeconds, errorKinds };
 }

@@ -36,13 +36,27 @@ function show(view: ClusterView): void {
   for (const line of `${nodesTable(view)}\n\n${shardsTable(view)}`.split('\n')) narrator.say(line);
 }
 
-/** Waits until no move is running and shard counts differ by at most one between alive nodes. */
+/**
+ * Waits until no move is running and shard counts differ by at most one between alive nodes,
+ * with a progress line if that takes more than a couple of seconds.
+ */
 async function balanced(): Promise<ClusterView> {
-  for (let i = 0; i < 200; i += 1) {
-    const view = await fetchClusterView(cluster!.routerUrl);
-    const counts = view.nodes.filter((n) => n.status === 'alive').map((n) => n.shards);
-    if ((view.moves ?? []).length === 0 && Math.max(...counts) - Math.min(...counts) <= 1) return view;
-    await sleep(100);
+  let moving = 0;
+  const progress = narrator.progress({
+    label: 'waiting for balance',
+    showAfterMs: 2_000,
+    sample: () => ({ detail: `${moving} move(s) under way` }),
+  });
+  try {
+    for (let i = 0; i < 200; i += 1) {
+      const view = await fetchClusterView(cluster!.routerUrl);
+      const counts = view.nodes.filter((n) => n.status === 'alive').map((n) => n.shards);
+      moving = (view.moves ?? []).length;
+      if (moving === 0 && Math.max(...counts) - Math.min(...counts) <= 1) return view;
+      await sleep(100);
+    }
+  } finally {
+    progress.finish();
   }
   throw new Error('the cluster did not balance within 20 s');
 }

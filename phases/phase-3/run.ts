@@ -39,6 +39,8 @@ const narrator = new Narrator({
 });
 const KEYS = 8;
 
+const count = (n: number): string => n.toLocaleString('en');
+
 function show(view: ClusterView): void {
   for (const line of shardsTable(view).split('\n')) narrator.say(line);
 }
@@ -49,20 +51,34 @@ function showNodes(view: ClusterView): void {
 
 /**
  * Waits until the cluster is balanced (see `isBalanced`), narrating the steps under way once
- * a second; returns the view and how long it took.
+ * a second under a progress line; returns the view and how long it took.
  */
 async function balanced(routerUrl: string, timeoutMs = 60_000): Promise<{ view: ClusterView; ms: number }> {
   const started = performance.now();
   let lastSaid = 0;
-  while (performance.now() - started < timeoutMs) {
-    const view = await fetchClusterView(routerUrl);
-    if (isBalanced(view)) return { view, ms: performance.now() - started };
-    if (performance.now() - lastSaid >= 1_000 && (view.moves ?? []).length > 0) {
-      lastSaid = performance.now();
-      narrator.say(`${((performance.now() - started) / 1000).toFixed(1)} s, steps under way:`);
-      for (const line of movesTable(view).split('\n')) narrator.say(`  ${line}`);
+  let underWay = 0;
+  const progress = narrator.progress({
+    label: 'waiting for balance',
+    showAfterMs: 2_000,
+    sample: () => ({ detail: `${underWay} step(s) under way` }),
+  });
+  try {
+    while (performance.now() - started < timeoutMs) {
+      const view = await fetchClusterView(routerUrl);
+      if (isBalanced(view)) {
+        progress.finish('balanced');
+        return { view, ms: performance.now() - started };
+      }
+      underWay = (view.moves ?? []).length;
+      if (performance.now() - lastSaid >= 1_000 && underWay > 0) {
+        lastSaid = performance.now();
+        narrator.say(`${((performance.now() - started) / 1000).toFixed(1)} s, steps under way:`);
+        for (const line of movesTable(view).split('\n')) narrator.say(`  ${line}`);
+      }
+      await sleep(100);
     }
-    await sleep(100);
+  } finally {
+    progress.finish('not balanced');
   }
   throw new Error(`the cluster did not balance within ${timeoutMs / 1000} s`);
 }
@@ -73,10 +89,21 @@ async function fullyReplicated(
   copies: number,
 ): Promise<{ view: ClusterView; ms: number }> {
   const started = performance.now();
-  for (let i = 0; i < 300; i += 1) {
-    const view = await fetchClusterView(routerUrl);
-    if (leastCopies(view) >= copies) return { view, ms: performance.now() - started };
-    await sleep(100);
+  let least = 0;
+  const progress = narrator.progress({
+    label: `waiting for ${copies} copies of every shard`,
+    showAfterMs: 2_000,
+    sample: () => ({ detail: `the fewest: ${least}` }),
+  });
+  try {
+    for (let i = 0; i < 300; i += 1) {
+      const view = await fetchClusterView(routerUrl);
+      least = leastCopies(view);
+      if (least >= copies) return { view, ms: performance.now() - started };
+      await sleep(100);
+    }
+  } finally {
+    progress.finish();
   }
   throw new Error(`the shards did not reach ${copies} copies within 30 s`);
 }
@@ -114,6 +141,23 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
   });
   const workload = new Workload({ spec: spec.workload, seed: spec.seed, client, history });
   const load = workload.run();
+  const loadProgress = narrator.progress({
+    label: 'write load',
+    totalMs: spec.workload.durationMs,
+    sample: () => {
+      const { ok, fail, info, inFlight } = workload.counts;
+      return {
+        done: ok + fail + info,
+        detail: `${count(ok)} answered  ${count(fail)} refused  ${count(info)} unknown  ${inFlight} in flight`,
+      };
+    },
+  });
+  const loadEnded = (): void => {
+    const { ok, fail, info } = workload.counts;
+    loadProgress.finish(`${count(ok)} answered, ${count(fail)} refused, ${count(info)} unknown`);
+  };
+  // The load runs on through the next steps; its summary comes when it ends.
+  void load.then(loadEnded, loadEnded);
   await sleep(2_500);
   narrator.say(`after 2.5 s: ${workload.counts.ok} answered, ${workload.counts.info} unknown`);
 
@@ -166,7 +210,12 @@ process.exitCode = await runDemo(narrator, 'phase-3', async ({ dataDir, track })
   narrator.step(`SIGTERM to ${joined}: it drains (primaries handed over, copies moved away) and exits`);
   const leaving = cluster.node(joined);
   const drainStarted = performance.now();
-  await leaving.stop(60_000, 'SIGTERM');
+  const draining = narrator.progress({ label: `waiting for ${joined} to exit`, showAfterMs: 2_000 });
+  try {
+    await leaving.stop(60_000, 'SIGTERM');
+  } finally {
+    draining.finish();
+  }
   // Read at once: a node that left holding copies would still be listed with them, since the
   // router takes a second of silence to declare it dead and longer to repair. (Sampling while
   // it ran could only show the copies it held before its drain finished.)

@@ -61,38 +61,59 @@ async function activityOf(routerUrl: string, entity: string): Promise<ActivitySt
 /** Waits until every shard of both types has three copies; returns the view and how long it took. */
 async function replicated(routerUrl: string): Promise<{ view: ClusterView; ms: number }> {
   const started = performance.now();
-  while (performance.now() - started < 60_000) {
-    const view = await fetchClusterView(routerUrl);
-    if (Object.keys(view.types).length === 2 && leastCopies(view) >= 3) {
-      return { view, ms: performance.now() - started };
+  let least = 0;
+  const progress = narrator.progress({
+    label: 'waiting for three copies of every shard',
+    showAfterMs: 2_000,
+    sample: () => ({ detail: `the fewest: ${least}` }),
+  });
+  try {
+    while (performance.now() - started < 60_000) {
+      const view = await fetchClusterView(routerUrl);
+      least = leastCopies(view);
+      if (Object.keys(view.types).length === 2 && least >= 3) {
+        return { view, ms: performance.now() - started };
+      }
+      await sleep(100);
     }
-    await sleep(100);
+  } finally {
+    progress.finish();
   }
   throw new Error('the shards did not reach three copies within 60 s');
 }
 
-/** Says, once a second until `flow` stops, how far it has got and how many messages are queued. */
+/**
+ * Shows, until `flow` stops, how far it has got and how many messages are queued: a progress
+ * line, read once a second.
+ */
 async function narrateProgress(routerUrl: string, flow: CampaignFlow, stopped: () => boolean): Promise<void> {
-  const started = performance.now();
-  let last = 0;
-  for (let next = started + 1_000; ; next += 1_000) {
-    // A slow read makes for a later line, never a burst of them.
-    next = Math.max(next, performance.now() + 500);
-    await sleep(next - performance.now());
-    if (stopped()) return;
-    // Only the activities, not a full audit: two reads per key.
-    const queued = await Promise.all(
-      KEYS.map(async (key) => ({
-        key,
-        sender: await activityOf(routerUrl, `campaign/${key}`),
-        receiver: await activityOf(routerUrl, `profile/${key}`),
-      })),
-    ).then(queuedMessages, () => '?');
-    const acked = flow.acknowledged;
-    narrator.say(
-      `· ${seconds(performance.now() - started).padStart(6)}  ${String(acked).padStart(4)} writes acknowledged (+${acked - last}), ${flow.unknown.length} unknown and retried, ${queued} messages queued`,
-    );
-    last = acked;
+  let queued: number | string = '?';
+  const progress = narrator.progress({
+    label: 'campaign flow',
+    unit: 'writes acknowledged',
+    everyMs: 2_000,
+    sample: () => ({
+      done: flow.acknowledged,
+      detail: `${flow.unknown.length} unknown and retried  ${queued} messages queued`,
+    }),
+  });
+  try {
+    for (let next = performance.now() + 1_000; ; next += 1_000) {
+      // A slow read makes for a later reading, never a burst of them.
+      next = Math.max(next, performance.now() + 500);
+      await sleep(next - performance.now());
+      if (stopped()) return;
+      // Only the activities, not a full audit: two reads per key.
+      queued = await Promise.all(
+        KEYS.map(async (key) => ({
+          key,
+          sender: await activityOf(routerUrl, `campaign/${key}`),
+          receiver: await activityOf(routerUrl, `profile/${key}`),
+        })),
+      ).then(queuedMessages, () => '?');
+    }
+  } finally {
+    progress.finish(`${flow.unknown.length} unknown and retried`);
   }
 }
 
@@ -115,16 +136,22 @@ async function killAndRestart(cluster: LocalCluster, type: 'profile' | 'campaign
   say(
     `kill -9 ${victim}: primary of ${shards.join(', ')}, where ${keys} of the ${KEYS.length} ${type}s live`,
   );
-  for (;;) {
-    const now = await fetchClusterView(cluster.routerUrl);
-    const moved = (now.types[type]?.shards ?? []).filter((s) => shards.includes(s.id));
-    if (moved.every((s) => s.node !== victim)) {
-      const where = moved.map((s) => `${s.id} → ${s.node} (epoch ${s.epoch ?? 0})`).join(', ');
-      say(`${seconds(performance.now() - killedAt)} later the router had promoted backups: ${where}`);
-      break;
+  const failover = narrator.progress({ label: 'waiting for the failover', showAfterMs: 2_000 });
+  try {
+    for (;;) {
+      const now = await fetchClusterView(cluster.routerUrl);
+      const moved = (now.types[type]?.shards ?? []).filter((s) => shards.includes(s.id));
+      if (moved.every((s) => s.node !== victim)) {
+        failover.finish();
+        const where = moved.map((s) => `${s.id} → ${s.node} (epoch ${s.epoch ?? 0})`).join(', ');
+        say(`${seconds(performance.now() - killedAt)} later the router had promoted backups: ${where}`);
+        break;
+      }
+      if (performance.now() - killedAt > 30_000) throw new Error(`${victim}'s shards were not failed over`);
+      await sleep(100);
     }
-    if (performance.now() - killedAt > 30_000) throw new Error(`${victim}'s shards were not failed over`);
-    await sleep(100);
+  } finally {
+    failover.finish();
   }
   await cluster.node(victim).start();
   say(`${victim} restarted on its data directory, ${seconds(performance.now() - killedAt)} after the kill`);
@@ -247,14 +274,28 @@ function auditTable(audit: ActivityAudit, written: ReadonlyMap<string, Written>)
  * cannot be torn that way.
  */
 async function settled(routerUrl: string, keys: readonly string[]): Promise<ActivityAudit> {
-  const onWaiting = (queued: number, ms: number): void =>
-    say(
-      `draining: ${Number.isNaN(queued) ? 'some keys unreadable' : `${queued} messages queued`} after ${seconds(ms)}`,
-    );
-  const first = await auditActivities(routerUrl, keys, { drainMs: 30_000, onWaiting });
-  if (!first.drained) return first;
-  const second = await auditActivities(routerUrl, keys, { drainMs: 5_000, onWaiting });
-  return { ...second, drainMs: first.drainMs };
+  let state = '';
+  const onWaiting = (queued: number): void => {
+    state = Number.isNaN(queued) ? 'some keys unreadable' : `${queued} messages queued`;
+  };
+  const progress = narrator.progress({
+    label: 'draining',
+    everyMs: 2_000,
+    showAfterMs: 2_000,
+    sample: () => ({ detail: state }),
+  });
+  try {
+    const first = await auditActivities(routerUrl, keys, { drainMs: 30_000, onWaiting });
+    if (!first.drained) {
+      progress.finish(state);
+      return first;
+    }
+    const second = await auditActivities(routerUrl, keys, { drainMs: 5_000, onWaiting });
+    progress.finish(second.drained ? 'every queue empty' : state);
+    return { ...second, drainMs: first.drainMs };
+  } finally {
+    progress.finish();
+  }
 }
 
 process.exitCode = await runDemo(narrator, 'phase-4', async ({ dataDir, track }) => {

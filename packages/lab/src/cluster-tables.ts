@@ -2,6 +2,7 @@
  * What `isx status` and `isx shards` print: the cluster view from `GET /cluster` as tables.
  */
 import { clusterViewSchema, formatRange, type ClusterView } from '@isx/core';
+import { formatDuration } from './progress.js';
 import { formatTable } from './table.js';
 
 /** Fetches and validates `GET /cluster`. */
@@ -25,8 +26,11 @@ export function nodesTable(view: ClusterView): string {
   );
 }
 
-/** The moves in progress, each with a progress bar once its copy has begun; empty when none. */
-export function movesTable(view: ClusterView): string {
+/**
+ * The moves in progress, each with a progress bar once its copy has begun; empty when none.
+ * `now` (wall-clock ms) dates how long each has run.
+ */
+export function movesTable(view: ClusterView, now = Date.now()): string {
   const moves = view.moves ?? [];
   if (moves.length === 0) return '';
   return formatTable(
@@ -37,23 +41,34 @@ export function movesTable(view: ClusterView): string {
       m.from,
       m.to ?? '-',
       m.phase,
-      progressOf(m),
+      progressOf(m, now),
     ]),
   );
 }
 
-/** `[########------------] 40% 10,000/25,000 entities, 3.2 MB`, or what is known of it. */
-export function progressOf(move: NonNullable<ClusterView['moves']>[number]): string {
+/**
+ * `[########------------] 40% 10,000/25,000 entities, 3.2 MB, 12.0 s in, ~18 s left`, or what
+ * is known of it. The time left is a guess from the pace so far, given only while copying.
+ */
+export function progressOf(move: NonNullable<ClusterView['moves']>[number], now = Date.now()): string {
   const copied = move.entitiesCopied;
   if (copied === undefined) return '';
+  const runMs = now - Date.parse(move.startedAt);
+  // A clock that disagrees with the router's (another machine) would make the times nonsense.
+  const timed = Number.isFinite(runMs) && runMs >= 0;
   const mb = move.bytesCopied === undefined ? '' : `, ${(move.bytesCopied / 1_000_000).toFixed(1)} MB`;
+  const since = timed ? `, ${formatDuration(runMs)} in` : '';
   const total = move.entitiesTotal;
-  if (total === undefined || total === 0) return `${copied.toLocaleString('en')} entities${mb}`;
+  if (total === undefined || total === 0) return `${copied.toLocaleString('en')} entities${mb}${since}`;
   const share = Math.min(1, copied / total);
   const width = 20;
-  const filled = Math.round(share * width);
+  const filled = Math.floor(share * width);
   const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}]`;
-  return `${bar} ${Math.round(share * 100)}% ${copied.toLocaleString('en')}/${total.toLocaleString('en')} entities${mb}`;
+  const left =
+    timed && move.phase === 'copying' && copied > 0 && copied < total
+      ? `, ~${formatDuration(Math.ceil((runMs * (total - copied)) / copied / 1000) * 1000, true)} left`
+      : '';
+  return `${bar} ${Math.floor(share * 100)}% ${copied.toLocaleString('en')}/${total.toLocaleString('en')} entities${mb}${since}${left}`;
 }
 
 export function shardsTable(view: ClusterView): string {

@@ -77,13 +77,17 @@ export function isQuiet(view: ClusterView, expectedNodes: number, copies = 1): b
   );
 }
 
-/** Waits until the cluster is quiet and has stayed so for `stableMs`, or `timeoutMs` passes. */
+/**
+ * Waits until the cluster is quiet and has stayed so for `stableMs`, or `timeoutMs` passes.
+ * `onPoll` hears after each look how long it has been quiet (undefined: it is not).
+ */
 export async function waitForQuiet(
   routerUrl: string,
   expectedNodes: number,
   stableMs: number,
   timeoutMs: number,
   copies = 1,
+  onPoll?: (quietForMs: number | undefined) => void,
 ): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   let quietSince: number | undefined;
@@ -94,6 +98,7 @@ export async function waitForQuiet(
     );
     const now = performance.now();
     quietSince = quiet ? (quietSince ?? now) : undefined;
+    onPoll?.(quietSince === undefined ? undefined : now - quietSince);
     if (quietSince !== undefined && now - quietSince >= stableMs) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -4,8 +4,9 @@
  * for quiet, read every key once more, then check the history and write the report.
  *
  * Everything a run produces goes to its output directory: `history.jsonl`, `report.json`,
- * `report.html`, the process logs and the Level stores. The runner narrates as it goes and
- * always stops every process it started, whatever happened.
+ * `report.html`, the process logs and the Level stores. The runner narrates as it goes, with a
+ * progress line while the workload runs and while it waits for the cluster to heal and its
+ * queues to drain, and always stops every process it started, whatever happened.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { renderReportHtml } from '../report/report-html.js';
 import type { ExperimentReport } from '../report/report-model.js';
 import { auditActivities, type ActivityAudit } from '../activities/activity-audit.js';
 import { fetchClusterView } from '../cluster-tables.js';
+import { Progress, type ProgressOptions, type ProgressSample } from '../progress.js';
 import { copyLayout, waitForQuiet } from './cluster-probe.js';
 import { planFaults, type PlannedFault } from './fault-schedule.js';
 import { startLabCluster, type LabCluster } from './lab-cluster.js';
@@ -32,7 +34,10 @@ import { Workload, workloadKeys } from './workload.js';
 export interface RunExperimentOptions {
   /** Where the history, the report, the logs and the data go. */
   readonly outDir: string;
-  /** Receives each line of narration (default: stdout). */
+  /**
+   * Receives each line of narration (default: stdout). Given one, progress comes as plain
+   * lines through it too; on stdout, a terminal gets a progress bar redrawn in place.
+   */
   readonly log?: (line: string) => void;
   /** Log level of the cluster's processes (default `warn`). */
   readonly logLevel?: string;
@@ -44,6 +49,7 @@ export async function runExperiment(
   options: RunExperimentOptions,
 ): Promise<ExperimentReport> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const progressTo = progressOutput(options.log);
   const schedule = planFaults(spec);
   await mkdir(options.outDir, { recursive: true });
   // A run starts on empty stores: what an earlier run in this directory left would be a history we did not record.
@@ -87,27 +93,35 @@ export async function runExperiment(
       timeoutMs: spec.workload.timeoutMs,
     });
     const workload = new Workload({ spec: spec.workload, seed: spec.seed, client, history });
-    const progress = setInterval(() => log(progressLine(history, workload, nemesis)), 1_000);
+    const injected = { faults: 0 };
+    const progress = new Progress({
+      ...progressTo,
+      label: 'workload',
+      totalMs: spec.workload.durationMs,
+      sample: () => workloadSample(workload, nemesis, injected.faults),
+    }).start();
     try {
       await Promise.all([
         workload.run(),
-        followSchedule(schedule, spec.workload.durationMs, nemesis, history, log),
+        followSchedule(schedule, spec.workload.durationMs, nemesis, history, injected, (line) =>
+          progress.above(`${line}\n`),
+        ),
       ]);
     } finally {
-      clearInterval(progress);
+      workloadNs = history.nowNs();
+      const { ok, fail, info } = workload.counts;
+      progress.finish(
+        `${count(ok)} ok, ${count(fail)} fail, ${count(info)} info, ${injected.faults} fault(s) injected`,
+      );
     }
-    workloadNs = history.nowNs();
-    log(
-      `  workload done: ${workload.counts.ok} ok, ${workload.counts.fail} fail, ${workload.counts.info} info`,
-    );
-    restoredAtEnd = await settle(spec, lab, nemesis, log);
+    restoredAtEnd = await settle(spec, lab, nemesis, log, progressTo);
     finalLayout = await fetchClusterView(lab.cluster.routerUrl).then(
       (view) => ({ ...copyLayout(view), expectedNodes: nemesis.expectedNodes }),
       () => undefined,
     );
     monitor.stop();
-    await finalReads(spec, client, history, log);
-    if (spec.workload.withProfile) activities = await auditQueues(spec, lab, log);
+    await finalReads(spec, client, history, log, progressTo);
+    if (spec.workload.withProfile) activities = await auditQueues(spec, lab, log, progressTo);
   } finally {
     monitor.stop();
     nemesis.close();
@@ -134,6 +148,7 @@ async function followSchedule(
   durationMs: number,
   nemesis: Nemesis,
   history: HistoryWriter,
+  injected: { faults: number },
   log: (line: string) => void,
 ): Promise<void> {
   const events = schedule.flatMap((planned, index) => [
@@ -151,6 +166,7 @@ async function followSchedule(
     if (event.action === 'apply') {
       const target = await nemesis.apply(planned);
       targets.set(event.index, target);
+      injected.faults += 1;
       log(`  ⚡ ${(history.nowNs() / 1e9).toFixed(1)} s  ${planned.fault.kind} ${target}`);
     } else {
       const target = targets.get(event.index);
@@ -171,19 +187,43 @@ async function settle(
   lab: LabCluster,
   nemesis: Nemesis,
   log: (line: string) => void,
+  progressTo: ProgressTarget,
 ): Promise<boolean> {
   log('  healing every fault, restarting killed processes, finishing drains and restarts…');
-  if (!(await nemesis.healEverything())) {
-    log(`  steps still under way after 60 s: ${nemesis.unfinishedSteps.join(', ')}`);
-  }
+  const healing = new Progress({
+    ...progressTo,
+    label: 'healing',
+    showAfterMs: 2_000,
+    sample: () => {
+      const steps = nemesis.unfinishedSteps;
+      return { detail: steps.length > 0 ? `under way: ${steps.join(', ')}` : '' };
+    },
+  }).start();
+  const healed = await nemesis.healEverything();
+  healing.finish(healed ? 'every step finished' : 'steps still under way');
+  if (!healed) log(`  steps still under way after 60 s: ${nemesis.unfinishedSteps.join(', ')}`);
   const expected = nemesis.expectedNodes;
+  let state = 'not quiet yet';
+  const waiting = new Progress({
+    ...progressTo,
+    label: 'waiting for quiet',
+    showAfterMs: 2_000,
+    sample: () => ({ detail: state }),
+  }).start();
   const quiet = await waitForQuiet(
     lab.cluster.routerUrl,
     expected,
     spec.settle.quietMs,
     30_000,
     spec.cluster.replicationFactor,
+    (quietForMs) => {
+      state =
+        quietForMs === undefined
+          ? `not quiet yet (${expected} node(s) expected)`
+          : `quiet for ${(quietForMs / 1000).toFixed(1)} s of ${spec.settle.quietMs / 1000} s`;
+    },
   );
+  waiting.finish(quiet ? 'quiet' : 'not quiet');
   log(
     quiet
       ? `  quiet for ${spec.settle.quietMs} ms with ${expected} node(s)`
@@ -198,11 +238,22 @@ async function finalReads(
   client: OperationClient,
   history: HistoryWriter,
   log: (line: string) => void,
+  progressTo: ProgressTarget,
 ): Promise<void> {
   const deadline = performance.now() + spec.settle.finalReadsMs;
   let process = 1_000_000;
   let unread = 0;
+  let tried = 0;
+  const progress = new Progress({
+    ...progressTo,
+    label: 'final reads',
+    total: spec.workload.keys,
+    unit: 'keys',
+    showAfterMs: 2_000,
+    sample: () => ({ done: tried, detail: unread > 0 ? `${unread} unread` : '' }),
+  }).start();
   for (const key of workloadKeys(spec.workload.keys)) {
+    tried += 1;
     for (;;) {
       process += 1;
       history.record({ type: 'invoke', process, f: 'read', key, final: true });
@@ -216,6 +267,7 @@ async function finalReads(
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
+  progress.finish();
   log(`  final reads: ${spec.workload.keys - unread} of ${spec.workload.keys} keys read`);
 }
 
@@ -224,18 +276,28 @@ async function auditQueues(
   spec: ExperimentSpec,
   lab: LabCluster,
   log: (line: string) => void,
+  progressTo: ProgressTarget,
 ): Promise<ActivityAudit | undefined> {
   log('  waiting for every queue of messages to drain…');
+  let state = '';
+  const progress = new Progress({
+    ...progressTo,
+    label: 'draining queues',
+    everyMs: 2_000,
+    showAfterMs: 2_000,
+    sample: () => ({ detail: state }),
+  }).start();
   const audit = await auditActivities(lab.cluster.routerUrl, workloadKeys(spec.workload.keys), {
     drainMs: spec.settle.drainMs,
-    onWaiting: (queued, elapsedMs) =>
-      log(
-        `  ${(elapsedMs / 1000).toFixed(1)} s: ${Number.isNaN(queued) ? 'some keys unreadable' : `${queued} message(s) queued`}`,
-      ),
+    onWaiting: (queued) => {
+      state = Number.isNaN(queued) ? 'some keys unreadable' : `${queued} message(s) queued`;
+    },
   }).catch((error: Error) => {
+    progress.finish('the activities could not be read');
     log(`  the activities could not be read: ${error.message}`);
     return undefined;
   });
+  progress.finish(audit?.drained === false ? state : 'drained');
   if (audit) {
     log(
       audit.drained
@@ -273,11 +335,32 @@ async function judge(
   return report;
 }
 
-function progressLine(history: HistoryWriter, workload: Workload, nemesis: Nemesis): string {
+/** Where progress goes: stdout (a bar on a terminal), or plain lines through the caller's `log`. */
+type ProgressTarget = Pick<ProgressOptions, 'write' | 'tty' | 'indent'>;
+
+function progressOutput(log: ((line: string) => void) | undefined): ProgressTarget {
+  if (log === undefined) return { indent: '  ' };
+  return {
+    indent: '  ',
+    tty: false,
+    write: (text) => {
+      for (const line of text.split('\n')) if (line !== '') log(line);
+    },
+  };
+}
+
+/** Operations done (ok, fail, info), in flight, and the faults injected so far and in force. */
+function workloadSample(workload: Workload, nemesis: Nemesis, faults: number): ProgressSample {
   const { ok, fail, info, inFlight } = workload.counts;
   const active = nemesis.active;
-  return (
-    `  ${(history.nowNs() / 1e9).toFixed(1).padStart(5)} s  ok ${ok}  fail ${fail}  info ${info}  in flight ${inFlight}` +
-    (active.length > 0 ? `  faults: ${active.join(', ')}` : '')
-  );
+  return {
+    done: ok + fail + info,
+    detail:
+      `ok ${count(ok)}  fail ${count(fail)}  info ${count(info)}  in flight ${inFlight}  faults ${faults}` +
+      (active.length > 0 ? ` (now: ${active.join(', ')})` : ''),
+  };
+}
+
+function count(n: number): string {
+  return n.toLocaleString('en');
 }
