@@ -10,7 +10,8 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.eslint.json'],
+        // The dashboard's page is browser code, with the DOM's types: its own project.
+        project: ['./tsconfig.eslint.json', './packages/router/dashboard-page/tsconfig.json'],
         tsconfigRootDir: import.meta.dirname,
       },
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly' },
@@ -30,6 +31,12 @@ export default tseslint.config(
           ],
         },
       ],
+    },
+  },
+  {
+    files: ['packages/router/dashboard-page/**/*.ts'],
+    languageOptions: {
+      globals: { document: 'readonly', EventSource: 'readonly', MessageEvent: 'readonly' },
     },
   },
   {

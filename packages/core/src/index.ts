@@ -190,6 +190,8 @@ export { checkIfMatch, parseIfMatch, versionEtag } from './preconditions.js';
 export type { IfMatch } from './preconditions.js';
 export {
   experimentFlagsSchema,
+  LOG_LEVEL_ENV,
+  logLevelFrom,
   logLevelSchema,
   nodeFlagsSchema,
   readClusterFlagsSchema,
@@ -201,6 +203,7 @@ export {
 } from './process-flags.js';
 export type {
   ExperimentFlags,
+  LogLevel,
   NodeFlags,
   ReadClusterFlags,
   RouterFlags,
@@ -212,6 +215,7 @@ export type {
 export {
   catchUpRequestSchema,
   logEntriesAnswerSchema,
+  MAX_REQUEST_IDS_PER_ENTRY,
   replicaFailedRequestSchema,
   replicatedEntitySchema,
   replicateRequestSchema,
@@ -229,6 +233,8 @@ export type {
   ReplicateBatchAnswer,
   ShardStatus,
 } from './replication-wire.js';
+export { newRequestId, REQUEST_ID_HEADER, requestIdFrom, requestIdSchema } from './request-id.js';
+export type { RequestId } from './request-id.js';
 export { ShardMap } from './shard-map.js';
 export { splitPoint } from './split-point.js';
 export type { Placement } from './shard-map.js';
@@ -241,3 +247,5 @@ export {
   writeResultSchema,
 } from './wire.js';
 export type { ClusterView, EntityRecord, Health, MoveView, WriteResult } from './wire.js';
+export { dashboardEventSchema, dashboardSnapshotSchema, requestSecondSchema } from './dashboard-wire.js';
+export type { DashboardEvent, DashboardSnapshot, RequestSecond } from './dashboard-wire.js';

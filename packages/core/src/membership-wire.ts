@@ -52,6 +52,10 @@ export const shardLoadSchema = z.strictObject({
    * that no split can spread).
    */
   loadSplitAt: z.string().min(1).max(1024).optional(),
+  /** Messages the shard's entities still have to deliver, as the delivery loop last read them. */
+  outboxDepth: z.number().int().min(0).optional(),
+  /** Entries each backup has not acknowledged yet, for the backups the primary has heard from. */
+  backupLag: z.record(nodeIdSchema, z.number().int().min(0)).optional(),
 });
 export type ShardLoad = z.infer<typeof shardLoadSchema>;
 

@@ -5,9 +5,39 @@
  */
 import { z } from 'zod';
 import { nodeIdSchema } from './cluster-config.js';
+import { IsxError } from './errors.js';
 
 const portSchema = z.coerce.number().int().min(0).max(65535);
 export const logLevelSchema = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+export type LogLevel = z.infer<typeof logLevelSchema>;
+
+/** The environment variable that sets a process's log level when `--log-level` is not given. */
+export const LOG_LEVEL_ENV = 'ISX_LOG_LEVEL';
+
+/**
+ * The `--log-level` value to parse a flag set with: the flag when it was given (the flag set's
+ * schema checks it), else {@link LOG_LEVEL_ENV} from `env` (any case), else `undefined`, which
+ * leaves the flag set's default. A bad `ISX_LOG_LEVEL` throws `INVALID_CONFIG` naming the
+ * variable, so that a process refuses it in one line rather than starting at a level no one chose.
+ *
+ * @example
+ * const parsed = routerFlagsSchema.safeParse({ ...values, 'log-level': logLevelFrom(values['log-level'], process.env) });
+ */
+export function logLevelFrom(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (flag !== undefined) return flag;
+  const raw = env[LOG_LEVEL_ENV]?.trim();
+  if (raw === undefined || raw === '') return undefined;
+  const level = logLevelSchema.safeParse(raw.toLowerCase());
+  if (level.success) return level.data;
+  throw new IsxError(
+    'INVALID_CONFIG',
+    `${LOG_LEVEL_ENV} must be one of ${logLevelSchema.options.join(', ')}; it is "${raw.slice(0, 40)}".`,
+    { details: { [LOG_LEVEL_ENV]: raw.slice(0, 40) } },
+  );
+}
 
 /** A node runs either from a manual configuration (`--config` and `--node`) or under a router (`--router`). */
 export const nodeFlagsSchema = z
@@ -105,6 +135,11 @@ export const upFlagsSchema = z.strictObject({
   port: portSchema.default(4000),
   data: z.string().min(1).default('.isx/cluster'),
   'log-level': logLevelSchema.default('info'),
+  /**
+   * What of the processes' logs `isx up` prints: `notable` (warnings, errors, and the info lines
+   * about membership, failover, moves and splits), every line at or above a level, or `none`.
+   */
+  logs: z.enum(['notable', 'none', 'fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('notable'),
 });
 export type UpFlags = z.infer<typeof upFlagsSchema>;
 

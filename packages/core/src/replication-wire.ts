@@ -6,6 +6,10 @@
 import { z } from 'zod';
 import { nodeIdSchema, shardIdSchema } from './cluster-config.js';
 import { storedValueSchema } from './activity-state.js';
+import { requestIdSchema } from './request-id.js';
+
+/** The most request ids an entry names; a busier group commit names its first ones only. */
+export const MAX_REQUEST_IDS_PER_ENTRY = 64;
 
 /** One entity as a replica stores it; `value` without `data` is a tombstone. */
 export const replicatedEntitySchema = z.object({
@@ -23,6 +27,8 @@ export const replicateRequestSchema = z.strictObject({
   /** Entries are numbered from 1 without gaps; a backup applies them strictly in order. */
   seq: z.number().int().min(1),
   entities: z.array(replicatedEntitySchema).min(1),
+  /** The ids of the requests whose writes the entry holds, for the backup's logs only. */
+  requestIds: z.array(requestIdSchema).max(MAX_REQUEST_IDS_PER_ENTRY).optional(),
 });
 export type ReplicateRequest = z.infer<typeof replicateRequestSchema>;
 

@@ -88,6 +88,10 @@ export const clusterViewSchema = z.object({
           records: z.number().int().min(0).optional(),
           /** Keyed operations per second its primary last reported. */
           opsPerSec: z.number().min(0).optional(),
+          /** Messages its entities still have to deliver, as its primary last reported. */
+          outboxDepth: z.number().int().min(0).optional(),
+          /** Entries each backup had not acknowledged when its primary last reported. */
+          backupLag: z.record(z.string(), z.number().int().min(0)).optional(),
         }),
       ),
     }),

@@ -45,6 +45,21 @@ export interface LocalClusterOptions {
     readonly loadShare?: number;
     readonly minOpsPerSec?: number;
   };
+  /** Told of every line a process writes, with the process's name (its log file gets it too). */
+  readonly onLogLine?: (process: string, line: string) => void;
+  /** Told as each process of the cluster becomes ready while it starts (`isx up` prints it). */
+  readonly onProgress?: (progress: StartProgress) => void;
+}
+
+/** One process of a starting cluster that is ready: it answers, and a node has registered. */
+export interface StartProgress {
+  readonly role: 'router' | 'node';
+  /** The router's name, or the node's id. */
+  readonly name: string;
+  readonly url: string;
+  /** How many processes of this role are ready now, of how many. */
+  readonly ready: number;
+  readonly of: number;
 }
 
 /** How to wire one node into the network, when a lab puts proxies on its links. */
@@ -136,6 +151,7 @@ export class LocalCluster {
       env: { [CLUSTER_TOKEN_ENV]: this.token },
       waitForRegistration: true,
       entry: wiring.entry,
+      onLine: lineSink(this.options, name),
       args: [
         ...(wiring.entry === undefined ? isxNode : []),
         '--router',
@@ -167,6 +183,11 @@ export class LocalCluster {
   }
 }
 
+function lineSink(options: LocalClusterOptions, name: string): ((line: string) => void) | undefined {
+  const sink = options.onLogLine;
+  return sink && ((line) => sink(name, line));
+}
+
 async function startManual(options: LocalClusterOptions): Promise<LocalCluster> {
   const count = options.nodes ?? 2;
   const service = options.service ?? 'campaign';
@@ -185,6 +206,7 @@ async function startManual(options: LocalClusterOptions): Promise<LocalCluster> 
     url: `http://127.0.0.1:${port}`,
     logFile: join(options.dataDir, 'logs', 'router.log'),
     args: ['router', '--config', configFile, '--port', String(port), '--log-level', level],
+    onLine: lineSink(options, 'router'),
   });
   const cluster = new LocalCluster(options, router, '', config);
   for (const [id, address] of Object.entries(config.nodes)) {
@@ -208,12 +230,21 @@ async function startManual(options: LocalClusterOptions): Promise<LocalCluster> 
         url: address.url,
         logFile: join(options.dataDir, 'logs', `${id}.log`),
         args,
+        onLine: lineSink(options, id),
       }),
     );
   }
   try {
-    await Promise.all([...cluster.nodes.values()].map((node) => node.start()));
+    let ready = 0;
+    await Promise.all(
+      [...cluster.nodes].map(async ([id, node]) => {
+        await node.start();
+        ready += 1;
+        options.onProgress?.({ role: 'node', name: id, url: node.spec.url, ready, of: count });
+      }),
+    );
     await router.start();
+    options.onProgress?.({ role: 'router', name: 'router', url: router.spec.url, ready: 1, of: 1 });
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -257,11 +288,23 @@ async function startDynamic(options: LocalClusterOptions): Promise<LocalCluster>
       ...autoSplitArgs(options.autoSplit),
       ...(options.routerArgs ?? []),
     ],
+    onLine: lineSink(options, 'router'),
   });
   const cluster = new LocalCluster({ ...options, mode: 'dynamic' }, router, token);
   try {
     await router.start();
-    for (let i = 0; i < (options.nodes ?? 2); i += 1) await cluster.addNode();
+    options.onProgress?.({ role: 'router', name: 'router', url: router.spec.url, ready: 1, of: 1 });
+    const count = options.nodes ?? 2;
+    for (let i = 0; i < count; i += 1) {
+      const id = await cluster.addNode();
+      options.onProgress?.({
+        role: 'node',
+        name: id,
+        url: cluster.node(id).spec.url,
+        ready: i + 1,
+        of: count,
+      });
+    }
   } catch (error) {
     await cluster.stop();
     throw error;

@@ -1,6 +1,7 @@
 /**
  * One real OS process of the cluster (a router or a node), started from the `isx` entry
- * point (or a service's own node script), with its output in a log file.
+ * point (or a service's own node script), with its output in a log file and, for whoever
+ * asks, line by line as it comes.
  *
  * `start` resolves only once the process answers `GET /healthz`; `kill` sends a real
  * signal (SIGKILL for a crash, SIGSTOP for a pause) and `stop` asks politely first. The
@@ -11,6 +12,8 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -30,6 +33,8 @@ export interface ManagedProcessSpec {
   readonly env?: Readonly<Record<string, string>>;
   /** Wait until the health check reports an id other than `unregistered` (a node under a router). */
   readonly waitForRegistration?: boolean;
+  /** Told of every line the process writes (stdout and stderr) as well as the log file is (`isx up` shows them). */
+  readonly onLine?: (line: string) => void;
 }
 
 export class ManagedProcess {
@@ -90,6 +95,12 @@ export class ManagedProcess {
     this.#starts += 1;
     child.stdout?.pipe(this.#log, { end: false });
     child.stderr?.pipe(this.#log, { end: false });
+    const onLine = this.spec.onLine;
+    if (onLine) {
+      for (const output of [child.stdout, child.stderr] as Array<Readable | null>) {
+        if (output) createInterface({ input: output, crlfDelay: Infinity }).on('line', onLine);
+      }
+    }
     this.#exit = once(child, 'exit').then(() => undefined);
     await this.#waitHealthy(child, timeoutMs);
   }

@@ -15,14 +15,21 @@ import type { ReplicaAction } from './replica-placement.js';
  */
 export type MoveKind = ReplicaAction['kind'] | 'move' | 'split';
 
+/** The shard a move is about, and the nodes it takes a copy from and to, where there are any. */
+export interface MoveSubject {
+  readonly shardId: string;
+  readonly from?: string;
+  readonly to?: string;
+}
+
 /** How a move ended. */
 export type MoveResult = 'done' | 'failed';
 
 export interface ClusterEvents {
   /** A node went from one liveness to another (a sweep, or a heartbeat from a node not alive). */
   livenessChanged(change: LivenessChange): void;
-  moveStarted(kind: MoveKind): void;
-  moveFinished(kind: MoveKind, result: MoveResult): void;
+  moveStarted(kind: MoveKind, subject: MoveSubject): void;
+  moveFinished(kind: MoveKind, result: MoveResult, subject: MoveSubject): void;
   /** A backup became the primary of a shard whose primary died; saved in the map by now. */
   failedOver(shardId: string): void;
   /** The router split a shard by itself (also reported as a `split` move). */
@@ -43,12 +50,12 @@ export class ClusterEventFanOut implements ClusterEvents {
     for (const observer of this.#observers) observer.livenessChanged(change);
   }
 
-  moveStarted(kind: MoveKind): void {
-    for (const observer of this.#observers) observer.moveStarted(kind);
+  moveStarted(kind: MoveKind, subject: MoveSubject): void {
+    for (const observer of this.#observers) observer.moveStarted(kind, subject);
   }
 
-  moveFinished(kind: MoveKind, result: MoveResult): void {
-    for (const observer of this.#observers) observer.moveFinished(kind, result);
+  moveFinished(kind: MoveKind, result: MoveResult, subject: MoveSubject): void {
+    for (const observer of this.#observers) observer.moveFinished(kind, result, subject);
   }
 
   failedOver(shardId: string): void {

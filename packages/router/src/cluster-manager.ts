@@ -29,6 +29,7 @@ import {
   type ReplayRequest,
   type ShardMapWire,
   type ShardAssignment,
+  type ShardLoad,
 } from '@isx/core';
 import type { Logger } from 'pino';
 import { ClusterEventFanOut, type ClusterEvents } from './cluster-events.js';
@@ -237,10 +238,12 @@ export class ClusterManager {
     return replayDeadLetters(this.#map, request, this.#calls);
   }
 
-  /** What the shard's primary last reported of its size and load, if it is fresh. */
-  shardLoad(shardId: string): { records: number; opsPerSec: number } | undefined {
+  /** What the shard's primary last reported of it, for `GET /cluster` and the dashboard. */
+  shardLoad(shardId: string): Omit<ShardLoad, 'shardId' | 'loadSplitAt'> | undefined {
     const load = this.#load.get(this.#map, shardId);
-    return load && { records: load.records, opsPerSec: load.opsPerSec };
+    if (!load) return undefined;
+    const { shardId: _shardId, loadSplitAt: _loadSplitAt, ...reported } = load;
+    return reported;
   }
 
   nodes(): NodeView[] {
@@ -349,12 +352,12 @@ export class ClusterManager {
       config.types[type]!.shards = config.types[type]!.shards.flatMap((s) =>
         s.id === shardId ? [left, right] : [s],
       );
-      this.#events.moveStarted('split');
+      this.#events.moveStarted('split', { shardId });
       await this.#commit(this.#state, config).catch((error: unknown) => {
-        this.#events.moveFinished('split', 'failed');
+        this.#events.moveFinished('split', 'failed', { shardId });
         throw error;
       });
-      this.#events.moveFinished('split', 'done');
+      this.#events.moveFinished('split', 'done', { shardId, to: right.id });
       this.#options.logger.info({ shardId, at: point, newShard: right.id }, 'shard split');
       return { left, right, mapVersion: this.#map.version };
     });

@@ -16,7 +16,7 @@
  * possible, and answers are relayed in one write once the node has sent them whole.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorBodySchema, IsxError, RetryableError, type ErrorBody } from '@isx/core';
+import { errorBodySchema, IsxError, REQUEST_ID_HEADER, RetryableError, type ErrorBody } from '@isx/core';
 import { Agent, type Dispatcher } from 'undici';
 
 const HOP_BY_HOP = new Set([
@@ -211,12 +211,21 @@ export class Forwarder {
   }
 }
 
-export function forwardHeaders(request: IncomingMessage): Record<string, string | string[]> {
+/**
+ * The headers a request goes to its node with: the client's, less the hop-by-hop ones, plus
+ * `x-forwarded-for` and the request's id (which replaces whatever id the client sent: the
+ * router has already checked it, or made one).
+ */
+export function forwardHeaders(
+  request: IncomingMessage,
+  requestId: string,
+): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
   }
   headers['x-forwarded-for'] = request.socket.remoteAddress ?? '';
+  headers[REQUEST_ID_HEADER] = requestId;
   return headers;
 }
 

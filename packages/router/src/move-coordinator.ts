@@ -130,7 +130,7 @@ export class MoveCoordinator {
         false,
       ),
     );
-    this.#events?.moveStarted('move');
+    this.#events?.moveStarted('move', { shardId, from: shard.node, to });
     try {
       const copied = await moveShard(
         { shard: { ...shard, type }, sourceUrl: this.#urlOf(shard.node), targetUrl: target.url, to },
@@ -158,11 +158,11 @@ export class MoveCoordinator {
         },
         this.#logger,
       );
-      this.#events?.moveFinished('move', 'done');
+      this.#events?.moveFinished('move', 'done', { shardId, from: shard.node, to });
       this.#logger.info({ shardId, from: shard.node, to, ...copied }, 'shard moved');
       return { shardId, from: shard.node, to, ...copied, mapVersion: cluster.map().version };
     } catch (error) {
-      this.#events?.moveFinished('move', 'failed');
+      this.#events?.moveFinished('move', 'failed', { shardId, from: shard.node, to });
       await cluster.change(() =>
         cluster.commit(
           { ...cluster.state(), moves: cluster.state().moves.filter((m) => m.shardId !== shardId) },

@@ -212,14 +212,14 @@ export class Rebalancer {
     progress: (p: StepProgress) => void,
   ): Promise<{ pausedMs?: number; copied?: CopyOutcome }> {
     const { events } = this.#options;
-    events?.moveStarted(action.kind);
+    events?.moveStarted(action.kind, action);
     const outcome = await this.#carryOut(action, progress).catch((error: unknown) => {
       this.#totals.failedSteps += 1;
-      events?.moveFinished(action.kind, 'failed');
+      events?.moveFinished(action.kind, 'failed', action);
       throw error;
     });
     this.#totals.steps += 1;
-    events?.moveFinished(action.kind, 'done');
+    events?.moveFinished(action.kind, 'done', action);
     this.#totals.entitiesCopied += outcome.copied?.entities ?? 0;
     this.#totals.bytesCopied += outcome.copied?.bytes ?? 0;
     return outcome;

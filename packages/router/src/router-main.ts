@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import {
   CLUSTER_TOKEN_ENV,
   isIsxError,
+  logLevelFrom,
   parseClusterConfig,
   parseJson,
   routerFlagsSchema,
@@ -20,7 +21,7 @@ import { ClusterManager } from './cluster-manager.js';
 import { startRouter, type RunningRouter } from './router.js';
 
 export const ROUTER_USAGE =
-  'Usage: --config FILE [--host H] [--port P] [--node-timeout-ms MS] [--log-level L]';
+  'Usage: --config FILE [--host H] [--port P] [--node-timeout-ms MS] [--log-level L] (or ISX_LOG_LEVEL=L)';
 
 /** Parses `argv` (without node and script) and runs a router until a signal stops it. */
 export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
@@ -50,7 +51,10 @@ export async function runRouterMain(argv: string[]): Promise<RunningRouter> {
       },
       strict: true,
     });
-    const parsed = routerFlagsSchema.safeParse(values);
+    const parsed = routerFlagsSchema.safeParse({
+      ...values,
+      'log-level': logLevelFrom(values['log-level'], process.env),
+    });
     if (!parsed.success) throw validationError(parsed.error, 'command line');
     const flags = parsed.data;
     const logger = pino({ level: flags['log-level'] }).child({ role: 'router' });

@@ -7,19 +7,32 @@
  * (`421`, `503 SHARD_MOVING`) is held and resent, against the current map, until it lands
  * or `holdMs` runs out. `POST /:type` makes a new key and creates the entity with a
  * conditional PUT, answering `201` with `Location`. Every request is counted and timed in the
- * router's metrics (`GET /metrics`).
+ * router's metrics (`GET /metrics`), and carries a request id (the caller's `x-request-id` if
+ * it is a sane one, else a new one) to its node and back in the answer, errors included.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isIsxError, IsxError, MAX_BODY_BYTES, parseEntityPath, type ShardMap } from '@isx/core';
+import {
+  isIsxError,
+  IsxError,
+  MAX_BODY_BYTES,
+  parseEntityPath,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  type ShardMap,
+} from '@isx/core';
 import { pino, type Logger } from 'pino';
 import type { Dispatcher } from 'undici';
 import { createAdminApp } from './admin-app.js';
 import type { ClusterManager } from './cluster-manager.js';
 import { Forwarder, forwardHeaders, sendEnvelope, type OutgoingRequest } from './forwarder.js';
 import { isAdminPath, pathnameOf } from './request-route.js';
+import { dynamicClusterView, manualClusterView } from './cluster-view.js';
+import { DashboardFeed } from './dashboard/dashboard-feed.js';
+import { EventJournal } from './dashboard/event-journal.js';
+import { RequestWindow } from './dashboard/request-window.js';
 import { RouterMetrics } from './router-metrics.js';
 
 /** Answers for a shard whose primary is changing hands right now. */
@@ -62,6 +75,18 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
   const currentMap = (): ShardMap => manager?.map ?? fixed!;
   const metrics = new RouterMetrics({ map: currentMap, nodes: manager && (() => manager.nodes()) });
   const stopObserving = manager?.observe(metrics);
+  const requests = new RequestWindow();
+  const journal = new EventJournal({ map: currentMap, onEvent: () => dashboard.nudge() });
+  const stopJournal = manager?.observe(journal);
+  const dashboard = new DashboardFeed({
+    routerId: options.routerId ?? 'router',
+    view: () => (manager ? dynamicClusterView(manager) : manualClusterView(currentMap(), 300)),
+    map: currentMap,
+    requests,
+    journal,
+    deadLetters: manager && (() => manager.deadLetters()),
+    logger,
+  });
   const forwarder = new Forwarder({
     timeoutMs: options.nodeTimeoutMs ?? 10_000,
     holdWhileUnreachable: options.cluster?.manager.replicated ?? false,
@@ -72,12 +97,17 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
     map: currentMap,
     cluster: options.cluster,
     metrics,
+    dashboard,
     logger,
   });
   const holdMs = options.holdMs ?? 10_000;
   const replicated = manager?.replicated ?? false;
 
-  const handleKeyed = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+  const handleKeyed = async (
+    request: IncomingMessage,
+    response: ServerResponse,
+    requestId: string,
+  ): Promise<void> => {
     const path = parseEntityPath(request.url ?? '/');
     // `/:type/:key/activities` (a GET) goes to the key's primary like any read of it.
     const activities =
@@ -111,7 +141,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       outgoing = {
         method: 'PUT',
         path: location,
-        headers: { ...forwardHeaders(request), 'if-none-match': '*' },
+        headers: { ...forwardHeaders(request, requestId), 'if-none-match': '*' },
         body,
         success: { status: 201, headers: { location } },
       };
@@ -119,7 +149,7 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       outgoing = {
         method: request.method ?? 'GET',
         path: request.url ?? '/',
-        headers: forwardHeaders(request),
+        headers: forwardHeaders(request, requestId),
         body,
       };
     }
@@ -140,6 +170,22 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
       );
       if (outcome.kind === 'answered') {
         if (outcome.failure !== undefined) metrics.forwardFailed(outcome.failure);
+        if (logger.isLevelEnabled('debug')) {
+          logger.debug(
+            {
+              requestId,
+              method: request.method,
+              url: request.url,
+              node: nodeId,
+              shard: placement.shard.id,
+              epoch: placement.shard.epoch ?? 0,
+              status: response.statusCode,
+              attempts: attempt + 1,
+              ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
+            },
+            'request forwarded',
+          );
+        }
         return;
       }
       // A caller that has gone away is not worth holding a request for.
@@ -161,13 +207,22 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
 
   const server = createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
     metrics.observeRequest(request, response);
+    // Set before anything is answered, so that every answer carries it, errors included.
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
     if (isAdminPath(pathnameOf(request.url))) {
       admin(request, response);
       return;
     }
-    handleKeyed(request, response).catch((error: unknown) => {
+    requests.observe(response);
+    handleKeyed(request, response, requestId).catch((error: unknown) => {
       const typed = isIsxError(error) ? error : new IsxError('INTERNAL', 'The router failed unexpectedly.');
-      if (!isIsxError(error)) logger.error({ err: error, url: request.url }, 'forwarding failed');
+      const about = { requestId, method: request.method, url: request.url };
+      // A bug is an error with its stack; a refusal of the router's own (an unknown type, no
+      // node yet) is the caller's to handle, so it is logged without one.
+      if (!isIsxError(error)) logger.error({ err: error, ...about }, 'forwarding failed');
+      else if (typed.status >= 500) logger.warn({ ...about, code: typed.code }, 'request refused');
+      else logger.debug({ ...about, code: typed.code }, 'request refused');
       sendEnvelope(response, typed, !request.complete);
     });
   });
@@ -184,6 +239,8 @@ export async function startRouter(options: RouterOptions): Promise<RunningRouter
         server.closeIdleConnections();
         forwarder.close();
         stopObserving?.();
+        stopJournal?.();
+        dashboard.close();
       }).then(() => manager?.close());
       return closing;
     },

@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import {
   CLUSTER_TOKEN_ENV,
   isIsxError,
+  logLevelFrom,
   nodeFlagsSchema,
   parseClusterConfig,
   parseJson,
@@ -21,6 +22,7 @@ import { startNode, type RunningNode } from './node.js';
 import { PeerRoutes } from './peer-routes.js';
 
 export const NODE_USAGE = `Usage: (--router URL | --config FILE --node ID) --data DIR [--host H] [--port P] [--advertise URL] [--peer-route ADVERTISED=DIAL]... [--no-fsync] [--log-level L]
+  The log level may also come from ISX_LOG_LEVEL; --log-level wins.
   With --router, the cluster token is read from ${CLUSTER_TOKEN_ENV}.`;
 
 /** A service: its name and the entity types its nodes host. */
@@ -53,7 +55,11 @@ export async function runNodeMain(service: ServiceDefinition, argv: string[]): P
       strict: true,
     });
     const { 'no-fsync': noFsync, ...rest } = values;
-    const parsed = nodeFlagsSchema.safeParse({ ...rest, fsync: noFsync !== true });
+    const parsed = nodeFlagsSchema.safeParse({
+      ...rest,
+      fsync: noFsync !== true,
+      'log-level': logLevelFrom(rest['log-level'], process.env),
+    });
     if (!parsed.success) throw validationError(parsed.error, 'command line');
     const flags = parsed.data;
     const logger = pino({ level: flags['log-level'] }).child({ service: service.name });

@@ -104,7 +104,6 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   if (!options.router && !(options.map && options.nodeId)) {
     throw new TypeError('startNode needs either { map, nodeId } or { router }');
   }
-  const logger = options.logger ?? pino({ level: 'info' });
   let link: RouterLink | undefined;
   // Its sources are read at scrape time, once the server listens: everything below exists by then.
   const metrics = new NodeMetrics({
@@ -130,12 +129,19 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       () => logger.warn({ shardId }, 'fence expired and the router cannot be asked; the shard stays fenced'),
     );
   });
+  // Every line the node logs names it; the id is read at each line, since a node under a
+  // router learns it only once it has registered.
+  const logger: Logger = (options.logger ?? pino({ level: 'info' })).child(
+    {},
+    { formatters: { log: (line) => ({ node: ownership.nodeId, ...line }) } },
+  );
   const positions = new LogPositions(store);
   const replicas = new ReplicaReceiver({
     store,
     positions,
     ownership,
     pullMap: () => link?.pullMap() ?? Promise.resolve(),
+    logger,
   });
   const committer = options.router
     ? new ReplicatedCommitter({
@@ -155,7 +161,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       })
     : undefined;
   // Load is reported to a router, for its automatic splits; a fixed map has no one to tell.
-  const load = options.router ? new ShardLoadTracker(store) : undefined;
+  const load: ShardLoadTracker | undefined = options.router
+    ? new ShardLoadTracker(
+        store,
+        {},
+        {
+          queued: (): ReturnType<DeliveryLoop['queuedBySender']> => delivery.queuedBySender(),
+          backupLag: () => committer?.backupLag() ?? [],
+        },
+      )
+    : undefined;
   const entityHost = new EntityHost({
     store,
     entities: options.entities,
@@ -198,6 +213,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     logger,
     internal,
     metrics,
+    shardOf: (type, key) => {
+      const shard = ownership.map?.locate(type, key).shard;
+      return shard && { shard: shard.id, epoch: shard.epoch ?? 0 };
+    },
   });
   server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
   await once(server, 'listening');

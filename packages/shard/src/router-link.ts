@@ -225,7 +225,7 @@ export class RouterLink {
       headers: { 'content-type': 'application/json', [CLUSTER_TOKEN_HEADER]: this.#options.token },
       signal: AbortSignal.timeout(Math.max(1_000, this.#heartbeatMs * 5)),
     });
-    const body = await response.json();
+    const body: unknown = await response.json();
     if (!response.ok) {
       const envelope = errorBodySchema.safeParse(body);
       throw envelope.success

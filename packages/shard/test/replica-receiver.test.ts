@@ -6,7 +6,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
+import { pino } from 'pino';
 import { parseClusterConfig, ShardMap, type ReplicateRequest, type ShardAssignment } from '@isx/core';
 // The store and ownership come from src, not '@isx/shard' (dist): their classes have #private
 // fields, so TypeScript treats the dist and src declarations as different types.
@@ -106,6 +108,28 @@ describe('the replica receiver (a backup taking entries of a shard log)', functi
     expect(await textOf('k2')).to.equal('v2');
     expect(await positions.get(SHARD)).to.deep.equal({ seq: 2, epoch: 1 });
     expect(await store.getMeta(`log-position/${SHARD}`)).to.deep.equal({ seq: 2, epoch: 1 });
+  });
+
+  it('logs each entry it applies at debug level, with the request ids, its node id, the shard and the epoch', async function () {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+        done();
+      },
+    });
+    const backup = new ReplicaReceiver({
+      store,
+      positions,
+      ownership,
+      pullMap: () => Promise.resolve(),
+      logger: pino({ level: 'debug' }, sink),
+    });
+    await backup.apply({ ...entry(1, 1), requestIds: ['req-1', 'req-2'] });
+    await backup.apply(entry(1, 1));
+    expect(
+      lines.map((line) => [line.msg, line.requestId, line.node, line.shard, line.epoch, line.seq]),
+    ).to.deep.equal([['applied a replicated entry', 'req-1,req-2', SELF, SHARD, 1, 1]]);
   });
 
   it('applies entries sent together one at a time, in the order they were sent', async function () {

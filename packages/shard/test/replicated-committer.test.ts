@@ -20,6 +20,7 @@ import {
 // fields, so TypeScript treats the dist and src declarations as different types.
 import { EntityStore, type StoreOp } from '../src/entity-store.js';
 import { MapOwnership } from '../src/ownership.js';
+import { runWithRequestId } from '../src/internal/request-context.js';
 import { LogPositions } from '../src/replication/log-position.js';
 import { ReplicatedCommitter, type PrimaryLease } from '../src/replication/replicated-committer.js';
 import { rejection } from './support/rejection.js';
@@ -177,6 +178,26 @@ describe('the replicated committer (a primary sending entries to its backups)', 
     expect(await storedPosition()).to.equal(undefined);
     expect(lease.leaseChecks).to.deep.equal([]);
     expect(lease.reports).to.deep.equal([]);
+  });
+
+  it('names in each entry the requests whose writes it holds, and nothing for writes outside a request', async function () {
+    const received1: ReplicateRequest[] = [];
+    const received2: ReplicateRequest[] = [];
+    backup(BACKUP_1, received1, { times: 2 });
+    backup(BACKUP_2, received2, { times: 2 });
+    const primary = committer();
+    // The first write goes out alone; the two made while it is in flight share the next entry.
+    await Promise.all([
+      runWithRequestId('req-1', () => primary.commit(SHARD, [put('k1', 'one')])),
+      runWithRequestId('req-2', () => primary.commit(SHARD, [put('k2', 'two')])),
+      primary.commit(SHARD, [put('k3', 'three')]),
+    ]);
+    for (const received of [received1, received2]) {
+      expect(received.map((entry) => [entry.seq, entry.requestIds])).to.deep.equal([
+        [1, ['req-1']],
+        [2, ['req-2']],
+      ]);
+    }
   });
 
   it('refuses with NOT_ENOUGH_REPLICAS when fewer replicas than minInSync are in sync, writing nothing', async function () {

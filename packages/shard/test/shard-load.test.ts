@@ -134,4 +134,30 @@ describe('RecordCounts and the tracker', () => {
     expect(refused).to.equal('refused');
     expect(tracker.report(map, 'node-a')[0]?.opsPerSec, 'a refused request is not load').to.equal(0);
   });
+
+  it('adds each led shard’s outbox depth and its backups’ lag from the readings it is given', async () => {
+    const tracker = new ShardLoadTracker(
+      store,
+      { now: () => 0 },
+      {
+        queued: () => [
+          { sender: { type: 'note', key: 'apple' }, queued: 3 },
+          { sender: { type: 'note', key: 'banana' }, queued: 2 },
+          { sender: { type: 'note', key: 'zebra' }, queued: 7 },
+          { sender: { type: 'gone', key: 'x' }, queued: 9 },
+        ],
+        backupLag: () => [
+          { shardId: 'note-a-m', backup: 'node-b', entries: 1 },
+          { shardId: 'note-a-m', backup: 'node-c', entries: 0 },
+        ],
+      },
+    );
+    const map = twoNodeMap();
+    tracker.report(map, 'node-a');
+    await tracker.settled();
+    const [load] = tracker.report(map, 'node-a');
+    expect(load?.shardId).to.equal('note-a-m');
+    expect(load?.outboxDepth, 'apple and banana; zebra is the other shard’s, gone no type').to.equal(5);
+    expect(load?.backupLag).to.deep.equal({ 'node-b': 1, 'node-c': 0 });
+  });
 });

@@ -10,10 +10,12 @@ import {
   CLUSTER_TOKEN_ENV,
   CLUSTER_TOKEN_HEADER,
   drainFlagsSchema,
+  logLevelFrom,
   readClusterFlagsSchema,
   steerFlagsSchema,
   upFlagsSchema,
   validationError,
+  type LogLevel,
 } from '@isx/core';
 import { runRouterMain } from '@isx/router';
 import { runNodeMain } from '@isx/shard';
@@ -21,13 +23,14 @@ import { fetchClusterView, movesTable, nodesTable, shardsTable } from '../cluste
 import { deadLettersCommand } from '../dead-letters-command.js';
 import { experimentCommand } from '../experiment/experiment-command.js';
 import { LocalCluster } from '../local-cluster.js';
+import { readableLogLine, type LogFilter } from '../readable-log.js';
 import { SERVICES } from '../services.js';
 
 const HELP = `isx — the Infinite Scale command line
 
   isx up [--nodes 2] [--rf 1] [--mode dynamic|manual] [--partitioner hash|lexical] [--service campaign]
-         [--port 4000] [--data .isx/cluster] [--log-level info]
-        start a local cluster (router + nodes, real processes); Ctrl-C stops it
+         [--port 4000] [--data .isx/cluster] [--log-level info] [--logs notable|none|LEVEL]
+        start a local cluster (router + nodes, real processes) and show their logs readably; Ctrl-C stops it
   isx router --data DIR [--port 4000] [--shards-per-type 8] [--replication-factor 1] [--heartbeat-ms 200]
              [--max-shard-entities 100000] [--split-load-share 0.5] [--split-min-ops 200] …
         run one router of a dynamic cluster (token from ISX_CLUSTER_TOKEN); it splits large or busy shards by itself
@@ -111,9 +114,16 @@ async function up(args: string[]): Promise<void> {
       data: { type: 'string' },
       rf: { type: 'string' },
       'log-level': { type: 'string' },
+      logs: { type: 'string' },
     },
   });
-  const parsed = upFlagsSchema.safeParse(values);
+  let level: string | undefined;
+  try {
+    level = logLevelFrom(values['log-level'], process.env);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const parsed = upFlagsSchema.safeParse({ ...values, 'log-level': level });
   if (!parsed.success) fail(validationError(parsed.error, 'command line').message);
   const flags = parsed.data;
   if (!(flags.service in SERVICES)) fail(`--service must be one of: ${Object.keys(SERVICES).join(', ')}`);
@@ -122,6 +132,11 @@ async function up(args: string[]): Promise<void> {
   process.stdout.write(
     `Starting a router and ${flags.nodes} ${flags.service} nodes (${flags.mode}${flags.mode === 'manual' ? `, ${flags.partitioner} ranges` : flags.rf > 1 ? `, ${flags.rf} copies of every shard` : ''}) in ${flags.data} …\n`,
   );
+  // While it starts, the progress lines say what `notable` would (a node registered), so only
+  // warnings and errors are shown then.
+  let logs: LogFilter = flags.logs === 'notable' ? 'warn' : flags.logs;
+  const colour = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+  const startedAt = performance.now();
   const cluster = await LocalCluster.start({
     dataDir: flags.data,
     mode: flags.mode,
@@ -129,28 +144,58 @@ async function up(args: string[]): Promise<void> {
     service: flags.service,
     partitioner: flags.partitioner,
     routerPort: flags.port,
-    logLevel: flags['log-level'],
+    // A process cannot show lines it does not write: `--logs debug` lowers its level to debug.
+    logLevel: lowerLevel(flags['log-level'], flags.logs),
     ...(flags.rf > 1 ? { replicationFactor: flags.rf } : {}),
+    onLogLine: (name, line) => {
+      const readable = readableLogLine(name, line, { filter: logs, colour });
+      if (readable !== undefined) process.stdout.write(`${readable}\n`);
+    },
+    onProgress: (progress) => {
+      const step =
+        progress.role === 'router'
+          ? 'started'
+          : `${flags.mode === 'dynamic' ? 'registered' : 'started'} (${progress.ready} of ${progress.of})`;
+      process.stdout.write(`  ✓ ${progress.name.padEnd(9)} ${step.padEnd(20)} ${progress.url}\n`);
+    },
   });
   const view = await fetchClusterView(cluster.routerUrl);
   process.stdout.write(`\n${nodesTable(view)}\n\n${shardsTable(view)}\n\n`);
+  const shards = Object.values(view.types).reduce((sum, type) => sum + type.shards.length, 0);
   process.stdout.write(
-    `Router: ${cluster.routerUrl}   logs: ${flags.data}/logs   Ctrl-C stops the cluster.\n`,
+    `Ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s: ${view.nodes.length} nodes, ${shards} shards${flags.rf > 1 ? ` × ${flags.rf} copies` : ''}.\n` +
+      `Router: ${cluster.routerUrl}   logs: ${flags.data}/logs (JSON)   Ctrl-C stops the cluster.\n` +
+      `Showing ${describeLogs(flags.logs)} of every process here; --logs LEVEL|notable|none changes that.\n`,
   );
   if (flags.mode === 'dynamic') {
     process.stdout.write(
       `To steer it (isx split, move, drain), in another shell:\n  export ${CLUSTER_TOKEN_ENV}=${cluster.token}\n`,
     );
   }
+  logs = flags.logs;
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  logs = 'none';
   process.stdout.write('\nStopping …\n');
   await cluster.stop();
   process.stdout.write('Stopped.\n');
   // fetch keeps idle keep-alive sockets open for a few seconds; nothing is left to do.
   process.exit(0);
+}
+
+/** The more talkative of a process log level and what `--logs` asks to see. */
+function lowerLevel(level: LogLevel, logs: LogFilter): LogLevel {
+  const order: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+  if (logs === 'notable' || logs === 'none') return level;
+  return order.indexOf(logs) < order.indexOf(level) ? logs : level;
+}
+
+function describeLogs(logs: LogFilter): string {
+  if (logs === 'notable') return 'warnings, errors and membership, failover, move and split news';
+  if (logs === 'none') return 'nothing';
+  return `the ${logs} lines and above`;
 }
 
 async function readCluster(command: 'status' | 'shards', args: string[]): Promise<void> {

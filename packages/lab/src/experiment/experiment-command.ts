@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { experimentFlagsSchema, validationError } from '@isx/core';
+import { experimentFlagsSchema, logLevelFrom, validationError } from '@isx/core';
 import { runExperiment } from './experiment-runner.js';
 import { loadExperimentSpec, SpecError } from './spec-file.js';
 
@@ -32,7 +32,14 @@ export async function experimentCommand(
     write(`isx experiment: ${(error as Error).message}\n${EXPERIMENT_USAGE}\n`);
     return 2;
   }
-  const flags = experimentFlagsSchema.safeParse(parsedArgs.values);
+  let logLevel: string | undefined;
+  try {
+    logLevel = logLevelFrom(parsedArgs.values['log-level'], process.env);
+  } catch (error) {
+    write(`isx experiment: ${(error as Error).message}\n`);
+    return 2;
+  }
+  const flags = experimentFlagsSchema.safeParse({ ...parsedArgs.values, 'log-level': logLevel });
   const file = parsedArgs.positionals[0];
   if (!flags.success || file === undefined || parsedArgs.positionals.length > 1) {
     const reason = flags.success

@@ -131,6 +131,11 @@ export class DeliveryLoop {
     return queued;
   }
 
+  /** Each known sender's messages still to deliver, as `queuedMessages` counts them. */
+  queuedBySender(): Array<{ readonly sender: EntityAddress; readonly queued: number }> {
+    return [...this.#senders.values()].map(({ address, queued }) => ({ sender: address, queued }));
+  }
+
   /** A sender has messages to deliver (a write queued some, or a scan found some). */
   notice(sender: EntityAddress): void {
     const name = addressName(sender);

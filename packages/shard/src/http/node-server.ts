@@ -5,13 +5,25 @@
  * Plain `node:http` rather than express: this is the hot path, and it parses each body
  * exactly once (DESIGN §9). Every failure leaves as an error envelope; a bug becomes a
  * 500 `INTERNAL` with nothing of the stack in it. Every answer is counted and timed under its
- * route template, never its raw path.
+ * route template, never its raw path, and carries the request's id (`x-request-id`: the
+ * router's, or a new one), which every line logged about the request carries too, with the
+ * key's shard and epoch.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { IsxError, parseEntityPath, parseIfMatch, versionEtag, type Health } from '@isx/core';
+import {
+  IsxError,
+  isIsxError,
+  parseEntityPath,
+  parseIfMatch,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
+  versionEtag,
+  type Health,
+} from '@isx/core';
 import type { Logger } from 'pino';
 import type { EntityHost, WriteConditions } from '../entity-host.js';
 import type { NodeMetrics } from '../metrics/node-metrics.js';
+import { runWithRequestId } from '../internal/request-context.js';
 import { readJsonObject } from './request-body.js';
 import { sendError, sendJson } from './respond.js';
 import { routeTemplate } from './route-template.js';
@@ -25,10 +37,28 @@ export interface NodeServerOptions {
   internal?: (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
   /** Counts and times every request, and serves `GET /metrics`. */
   metrics?: NodeMetrics;
+  /** The shard of a key and its epoch in this node's map, for the log lines about a request. */
+  shardOf?: (type: string, key: string) => { shard: string; epoch: number } | undefined;
 }
 
+/** Errors that are part of a shard's life (a move, a node starting or stopping), not a fault. */
+const ROUTINE_CODES: ReadonlySet<string> = new Set(['SHARD_MOVING', 'MAP_NOT_READY', 'SHUTTING_DOWN']);
+
 export function createNodeServer(options: NodeServerOptions): Server {
-  const { nodeId, host, logger, metrics } = options;
+  const { host, logger, metrics } = options;
+  const nodeId = options.nodeId;
+
+  /** A logger for the lines about one request: its id, and the shard and epoch of its key. */
+  const requestLogger = (request: IncomingMessage, requestId: string): Logger => {
+    const path = parseEntityPath(request.url ?? '/');
+    let shard: { shard: string; epoch: number } | undefined;
+    try {
+      if (path?.key !== undefined) shard = options.shardOf?.(path.type, path.key);
+    } catch {
+      // An unknown type or an uncovered key has no shard; the line goes without one.
+    }
+    return logger.child({ requestId, ...shard });
+  };
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const method = request.method ?? 'GET';
@@ -99,29 +129,44 @@ export function createNodeServer(options: NodeServerOptions): Server {
   }
 
   return createServer({ keepAliveTimeout: 65_000 }, (request, response) => {
-    // Every answer, errors included, says which node gave it.
+    // Every answer, errors included, says which node gave it and which request it answers.
     response.setHeader('x-isx-node', nodeId());
-    if (metrics) {
-      const arrived = performance.now();
-      // Counted once the answer has gone; a request whose client left before it did is not.
-      response.once('finish', () =>
-        metrics.observeRequest(
-          {
-            route: routeTemplate(request.url ?? '/'),
-            method: request.method ?? 'GET',
-            status: response.statusCode,
-          },
-          (performance.now() - arrived) / 1000,
-        ),
-      );
-    }
-    handle(request, response).catch((error: unknown) => {
-      const sent = sendError(response, error);
-      if (sent.status >= 500)
-        logger.error({ err: error, method: request.method, url: request.url }, 'request failed');
-      else logger.debug({ code: sent.code, method: request.method, url: request.url }, 'request refused');
+    const requestId = requestIdFrom(request.headers[REQUEST_ID_HEADER]);
+    response.setHeader(REQUEST_ID_HEADER, requestId);
+    const arrived = performance.now();
+    const route = routeTemplate(request.url ?? '/');
+    // Counted once the answer has gone; a request whose client left before it did is not.
+    response.once('finish', () => {
+      const seconds = (performance.now() - arrived) / 1000;
+      const method = request.method ?? 'GET';
+      metrics?.observeRequest({ route, method, status: response.statusCode }, seconds);
+      if (route !== '/healthz' && route !== '/metrics' && logger.isLevelEnabled('debug')) {
+        requestLogger(request, requestId).debug(
+          { method, url: request.url, status: response.statusCode, ms: Math.round(seconds * 1000) },
+          'request served',
+        );
+      }
     });
+    void runWithRequestId(requestId, () =>
+      handle(request, response).catch((error: unknown) => {
+        const sent = sendError(response, error);
+        logFailure(requestLogger(request, requestId), error, sent, request);
+      }),
+    );
   });
+}
+
+/**
+ * A bug (anything not an `IsxError`) is an error, with its stack; so is an `IsxError` of 500 or
+ * more that retrying will not get past, without one. A retryable one is a warning, or a debug
+ * line when it is routine; refusals of the caller's request (4xx) are debug lines.
+ */
+function logFailure(logger: Logger, error: unknown, sent: IsxError, request: IncomingMessage): void {
+  const about = { method: request.method, url: request.url, code: sent.code };
+  if (!isIsxError(error)) logger.error({ ...about, err: error }, 'request failed');
+  else if (sent.status < 500 || ROUTINE_CODES.has(sent.code)) logger.debug(about, 'request refused');
+  else if (sent.retryable) logger.warn({ ...about, message: sent.message }, 'request refused for now');
+  else logger.error({ ...about, message: sent.message }, 'request failed');
 }
 
 function readConditions(request: IncomingMessage): WriteConditions {

@@ -3,9 +3,13 @@
  * heartbeats about once a second: operations per second and a split point from the
  * `LoadMeter`, records from `RecordCounts`. The entity host tells it of every keyed operation
  * a primary serves and of every record a write creates.
+ *
+ * Two readings ride along for the dashboard: each shard's outbox depth (from the delivery
+ * loop's senders) and how far each backup lags (from the primary's acknowledgements).
  */
-import type { ShardLoad, ShardMap } from '@isx/core';
+import type { EntityAddress, ShardLoad, ShardMap } from '@isx/core';
 import type { EntityStore } from '../entity-store.js';
+import type { BackupLag } from '../replication/backup-acknowledgements.js';
 import { LoadMeter, type LoadMeterOptions } from './load-meter.js';
 import { RecordCounts } from './record-counts.js';
 
@@ -17,13 +21,23 @@ export interface LoadObserver {
   created(shardId: string): void;
 }
 
+/** Where the readings beyond load come from; without them a report leaves them out. */
+export interface ShardReadings {
+  /** Each sender's messages still to deliver. */
+  readonly queued?: () => ReadonlyArray<{ readonly sender: EntityAddress; readonly queued: number }>;
+  /** How far each backup of the led shards lags. */
+  readonly backupLag?: () => readonly BackupLag[];
+}
+
 export class ShardLoadTracker implements LoadObserver {
   readonly #meter: LoadMeter;
   readonly #records: RecordCounts;
+  readonly #readings: ShardReadings;
 
-  constructor(store: EntityStore, meter: LoadMeterOptions = {}) {
+  constructor(store: EntityStore, meter: LoadMeterOptions = {}, readings: ShardReadings = {}) {
     this.#meter = new LoadMeter(meter);
     this.#records = new RecordCounts(store);
+    this.#readings = readings;
   }
 
   operation(shardId: string, partitionKey: string): void {
@@ -42,6 +56,11 @@ export class ShardLoadTracker implements LoadObserver {
     const led = map?.shardsOf(nodeId) ?? [];
     this.#records.follow(led);
     const ops = this.#meter.take();
+    const outbox = map && this.#readings.queued ? outboxDepths(map, this.#readings.queued()) : undefined;
+    const lags = new Map<string, Record<string, number>>();
+    for (const lag of this.#readings.backupLag?.() ?? []) {
+      lags.set(lag.shardId, { ...lags.get(lag.shardId), [lag.backup]: lag.entries });
+    }
     const loads: ShardLoad[] = [];
     for (const shard of led) {
       const records = this.#records.count(shard.id);
@@ -52,6 +71,8 @@ export class ShardLoadTracker implements LoadObserver {
         records,
         opsPerSec: seen?.opsPerSec ?? 0,
         ...(seen?.loadSplitAt === undefined ? {} : { loadSplitAt: seen.loadSplitAt }),
+        ...(outbox ? { outboxDepth: outbox.get(shard.id) ?? 0 } : {}),
+        ...(lags.has(shard.id) ? { backupLag: lags.get(shard.id) } : {}),
       });
     }
     return loads;
@@ -61,4 +82,18 @@ export class ShardLoadTracker implements LoadObserver {
   settled(): Promise<void> {
     return this.#records.settled();
   }
+}
+
+/** Messages still to deliver, summed by the shard each sender belongs to in `map`. */
+function outboxDepths(
+  map: ShardMap,
+  queued: ReturnType<NonNullable<ShardReadings['queued']>>,
+): Map<string, number> {
+  const depths = new Map<string, number>();
+  for (const { sender, queued: count } of queued) {
+    if (count === 0 || !map.types.includes(sender.type)) continue;
+    const shardId = map.locate(sender.type, sender.key).shard.id;
+    depths.set(shardId, (depths.get(shardId) ?? 0) + count);
+  }
+  return depths;
 }

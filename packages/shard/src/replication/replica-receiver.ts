@@ -4,9 +4,11 @@
  * than one already seen. An entry already held is acknowledged again (a primary may resend
  * after a lost answer), but only if it came from the same epoch; a different entry at a
  * held position is a conflict, answered `REPLICATION_GAP`, so the primary drops this
- * replica and a fresh copy replaces it. It must never apply an entry out of order.
+ * replica and a fresh copy replaces it. It must never apply an entry out of order. Each entry
+ * applied is logged at debug level with the ids of the requests whose writes it holds.
  */
 import { IsxError, type ReplicateRequest, type ShardAssignment, type ShardStatus } from '@isx/core';
+import type { Logger } from 'pino';
 import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { LogPositions } from './log-position.js';
@@ -17,6 +19,8 @@ export interface ReplicaReceiverOptions {
   ownership: MapOwnership;
   /** Pulls a newer map when an entry names an epoch this node has not seen. */
   pullMap(): Promise<void>;
+  /** Where applied entries are logged (at debug level). */
+  logger?: Logger;
 }
 
 export class ReplicaReceiver {
@@ -68,6 +72,22 @@ export class ReplicaReceiver {
       ...positions.entryOps(request.shardId, { ...position, entities: request.entities }),
     ]);
     positions.written(request.shardId, position);
+    const { logger } = this.#options;
+    if (logger?.isLevelEnabled('debug')) {
+      // Several requests' writes may share an entry (group commit): their ids are joined, so
+      // that a search for any one of them finds the line.
+      logger.debug(
+        {
+          ...(request.requestIds === undefined ? {} : { requestId: request.requestIds.join(',') }),
+          node: this.#options.ownership.nodeId,
+          shard: request.shardId,
+          epoch: request.epoch,
+          seq: request.seq,
+          entities: request.entities.length,
+        },
+        'applied a replicated entry',
+      );
+    }
     return { seq: request.seq };
   }
 

@@ -11,6 +11,7 @@
  */
 import {
   IsxError,
+  MAX_REQUEST_IDS_PER_ENTRY,
   RetryableError,
   type ReplicatedEntity,
   type ReplicateRequest,
@@ -22,6 +23,7 @@ import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import { GroupCommit } from '../internal/group-commit.js';
+import { currentRequestId } from '../internal/request-context.js';
 import { BackupAcknowledgements, type BackupLag } from './backup-acknowledgements.js';
 import type { LogPositions } from './log-position.js';
 import { ReplicationStreams } from './replication-streams.js';
@@ -111,10 +113,11 @@ export class ReplicatedCommitter implements ShardCommitter {
     }
     let queue = this.#queues.get(shardId);
     if (!queue) {
-      queue = new GroupCommit<StoreOp>((batch) => this.#commitEntry(shardId, batch));
+      queue = new GroupCommit<StoreOp>((batch, requestIds) => this.#commitEntry(shardId, batch, requestIds));
       this.#queues.set(shardId, queue);
     }
-    return queue.write(ops);
+    // The request's id goes with its write to the backups, which log the entries they apply.
+    return queue.write(ops, currentRequestId());
   }
 
   /**
@@ -124,13 +127,19 @@ export class ReplicatedCommitter implements ShardCommitter {
    * entry would reuse the position. Only a deposed primary stops without applying it, and
    * then its positions are worthless: a new primary's entries conflict with them.
    */
-  async #commitEntry(shardId: string, ops: StoreOp[]): Promise<void> {
+  async #commitEntry(shardId: string, ops: StoreOp[], requestIds: string[]): Promise<void> {
     const { positions, store, lease } = this.#options;
     if (this.#broken.has(shardId)) throw uncertain(shardId, 'an earlier entry could not be written here');
     const shard = this.#assignment(shardId);
     const epoch = shard.epoch ?? 0;
     const position = { seq: (await positions.get(shardId)).seq + 1, epoch };
-    const request: ReplicateRequest = { shardId, epoch, seq: position.seq, entities: toEntities(ops) };
+    const request: ReplicateRequest = {
+      shardId,
+      epoch,
+      seq: position.seq,
+      entities: toEntities(ops),
+      ...(requestIds.length === 0 ? {} : { requestIds: requestIds.slice(0, MAX_REQUEST_IDS_PER_ENTRY) }),
+    };
     const backups = shard.backups ?? [];
     this.#acknowledgements.sent(shardId, epoch, position.seq);
     const results = await Promise.allSettled(backups.map((node) => this.#send(node, request)));
@@ -154,7 +163,11 @@ export class ReplicatedCommitter implements ShardCommitter {
     }
     positions.written(shardId, position);
     for (const node of failed) {
-      this.#options.logger.warn({ shardId, node, seq: position.seq }, 'a backup did not take an entry');
+      // `backup`, not `node`: a node's own id is `node` in every line it logs.
+      this.#options.logger.warn(
+        { shard: shardId, backup: node, epoch, seq: position.seq },
+        'a backup did not take an entry',
+      );
       await lease.reportReplicaFailure({ shardId, epoch, node }).catch((error: unknown) => {
         throw uncertain(shardId, `the router did not drop the failed backup ${node} (${describe(error)})`);
       });
