@@ -24,16 +24,36 @@ export function parseJsonObject(text: string): Record<string, unknown> {
 
 /** Parses any JSON value with the same checks as {@link parseJsonObject}; `what` names the text in errors. */
 export function parseJson(text: string, what = 'body'): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text, checkProperty) as unknown;
+    // A plain parse and one walk over the result: a reviver makes JSON.parse three times slower,
+    // and every body on the hot path (a write, a replication batch) goes through here.
+    value = JSON.parse(text) as unknown;
+    checkValue(value);
   } catch (error) {
     if (error instanceof IsxError) throw error;
     const reason = error instanceof SyntaxError ? error.message : 'it is nested too deeply';
     throw new IsxError('INVALID_JSON', `The ${what} is not valid JSON: ${reason}`);
   }
+  return value;
 }
 
-function checkProperty(this: unknown, name: string, value: unknown): unknown {
+/** Checks every property name and number of a parsed value, depth first. */
+function checkValue(value: unknown, name = ''): void {
+  if (typeof value === 'number') return checkNumber(name, value);
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i += 1) checkValue(value[i], String(i));
+    return;
+  }
+  // JSON.parse makes `__proto__` an own property, so Object.keys sees it.
+  for (const property of Object.keys(value)) {
+    checkName(property);
+    checkValue((value as Record<string, unknown>)[property], property);
+  }
+}
+
+function checkName(name: string): void {
   if (FORBIDDEN_PROPERTIES.has(name)) {
     throw new IsxError(
       'FORBIDDEN_PROPERTY',
@@ -43,15 +63,14 @@ function checkProperty(this: unknown, name: string, value: unknown): unknown {
       },
     );
   }
-  if (
-    typeof value === 'number' &&
-    (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value)))
-  ) {
+}
+
+function checkNumber(name: string, value: number): void {
+  if (!Number.isFinite(value) || (Number.isInteger(value) && !Number.isSafeInteger(value))) {
     throw new IsxError(
       'NUMBER_OUT_OF_RANGE',
       `The number at "${name}" is beyond 2^53 and cannot be represented exactly.`,
       { details: { property: name } },
     );
   }
-  return value;
 }

@@ -440,8 +440,12 @@ function checkConditions(conditions: WriteConditions, current: StoredEntity | un
 }
 
 /** The messages a handler returned, checked: a malformed one is the service's bug, not the caller's. */
-function checkMessages(type: string, messages: readonly unknown[]) {
-  const checked = outgoingMessageSchema.array().safeParse(messages);
+/** Built once: a zod schema costs far more to build than to run, and this runs on every write. */
+const outgoingMessagesSchema = outgoingMessageSchema.array();
+
+function checkMessages(type: string, messages: readonly unknown[]): OutgoingMessage[] {
+  if (messages.length === 0) return [];
+  const checked = outgoingMessagesSchema.safeParse(messages);
   if (!checked.success) {
     throw new IsxError(
       'INTERNAL',

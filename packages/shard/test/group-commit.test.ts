@@ -63,6 +63,21 @@ describe('GroupCommit', () => {
     expect(commit.writes).to.equal(1);
   });
 
+  it('starts the first batch only after the current turn, so writes issued together share it', async () => {
+    const writer = new FakeBatchWriter();
+    const commit = new GroupCommit<string>(writer.write);
+    const first = track(commit.write(['a']));
+    await Promise.resolve();
+    const second = track(commit.write(['b']));
+    expect(writer.batches).to.deep.equal([]);
+    await settle();
+    expect(writer.batches).to.deep.equal([['a', 'b']]);
+    writer.resolveNext();
+    await settle();
+    expect([first.state, second.state]).to.deep.equal(['resolved', 'resolved']);
+    expect(commit.batches).to.equal(1);
+  });
+
   it('puts the writes issued in one tick while a batch is in flight into one shared batch', async () => {
     const writer = new FakeBatchWriter();
     const commit = new GroupCommit<string>(writer.write);
@@ -206,7 +221,9 @@ describe('GroupCommit', () => {
       seen.push(requestIds);
       return Promise.resolve();
     });
+    // The three issued together share the first batch; a later one gets its own.
     await Promise.all([commit.write(['a'], 'req-a'), commit.write(['b'], 'req-b'), commit.write(['c'])]);
-    expect(seen).to.deep.equal([['req-a'], ['req-b']]);
+    await commit.write(['d'], 'req-d');
+    expect(seen).to.deep.equal([['req-a', 'req-b'], ['req-d']]);
   });
 });

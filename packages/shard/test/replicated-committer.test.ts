@@ -186,16 +186,17 @@ describe('the replicated committer (a primary sending entries to its backups)', 
     backup(BACKUP_1, received1, { times: 2 });
     backup(BACKUP_2, received2, { times: 2 });
     const primary = committer();
-    // The first write goes out alone; the two made while it is in flight share the next entry.
+    // Writes issued together share the first entry; a later one is the next entry.
     await Promise.all([
       runWithRequestId('req-1', () => primary.commit(SHARD, [put('k1', 'one')])),
       runWithRequestId('req-2', () => primary.commit(SHARD, [put('k2', 'two')])),
       primary.commit(SHARD, [put('k3', 'three')]),
     ]);
+    await runWithRequestId('req-3', () => primary.commit(SHARD, [put('k4', 'four')]));
     for (const received of [received1, received2]) {
       expect(received.map((entry) => [entry.seq, entry.requestIds])).to.deep.equal([
-        [1, ['req-1']],
-        [2, ['req-2']],
+        [1, ['req-1', 'req-2']],
+        [2, ['req-3']],
       ]);
     }
   });
@@ -281,13 +282,33 @@ describe('the replicated committer (a primary sending entries to its backups)', 
     expect(lease.reports).to.deep.equal([]);
   });
 
+  it('puts commits issued together into one entry', async function () {
+    const received: ReplicateRequest[] = [];
+    backup(BACKUP_1, received);
+    backup(BACKUP_2, received);
+    const primary = committer();
+    await Promise.all([
+      primary.commit(SHARD, [put('k1', 'one')]),
+      primary.commit(SHARD, [put('k2', 'two')]),
+      primary.commit(SHARD, [put('k3', 'three')]),
+    ]);
+    expect(nock.isDone()).to.equal(true);
+    expect(received.map((e) => [e.seq, e.entities.map((x) => x.key)])).to.deep.equal([
+      [1, ['k1', 'k2', 'k3']],
+      [1, ['k1', 'k2', 'k3']],
+    ]);
+    expect(await storedPosition()).to.deep.equal({ seq: 1, epoch: 4 });
+  });
+
   it('groups commits that arrive while an entry is in flight into the next entry', async function () {
     const received: ReplicateRequest[] = [];
     backup(BACKUP_1, received, { times: 2 });
     backup(BACKUP_2, received, { times: 2 });
     const primary = committer();
+    const first = primary.commit(SHARD, [put('k1', 'one')]);
+    while (received.length === 0) await new Promise((resolve) => setImmediate(resolve));
     await Promise.all([
-      primary.commit(SHARD, [put('k1', 'one')]),
+      first,
       primary.commit(SHARD, [put('k2', 'two')]),
       primary.commit(SHARD, [put('k3', 'three')]),
     ]);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { StoreOp } from '../src/entity-store.js';
-import { GroupCommit } from '../src/internal/group-commit.js';
+import { EntryRounds } from '../src/replication/entry-rounds.js';
 
 /** An entry committer that records each entry and settles it only when the test says so. */
 class FakeEntries {
@@ -48,10 +48,21 @@ class FakeEntries {
 
 const op = (name: string): StoreOp => ({ kind: 'put-meta', name, value: name });
 
-/** Lets the queue's promise callbacks run. */
-const ticks = async (n = 5): Promise<void> => {
+/** Lets the queue's promise callbacks run, and a round that was scheduled start. */
+const ticks = async (n = 10): Promise<void> => {
+  for (let i = 0; i < n; i += 1) await Promise.resolve();
+  await new Promise((resolve) => setImmediate(resolve));
   for (let i = 0; i < n; i += 1) await Promise.resolve();
 };
+
+/** One shard's queue: every write goes to shard `s1`, in one group. */
+function shardQueue(commit: (ops: StoreOp[]) => Promise<void>): { write(ops: StoreOp[]): Promise<void> } {
+  const rounds = new EntryRounds<StoreOp>(
+    (_shardId, ops) => commit(ops),
+    () => 'backups',
+  );
+  return { write: (ops) => rounds.write('s1', ops) };
+}
 
 /** Tracks whether a promise has settled, and how. */
 function watch(promise: Promise<void>): { state: 'pending' | 'resolved' | 'rejected'; error?: unknown } {
@@ -66,10 +77,10 @@ function watch(promise: Promise<void>): { state: 'pending' | 'resolved' | 'rejec
   return seen;
 }
 
-describe('group commit as the queue of a shard log (one entry in flight)', function () {
+describe('entry rounds as the queue of a shard log (one entry in flight)', function () {
   it('commits a lone submit as its own entry and resolves once that entry is done', async function () {
     const fake = new FakeEntries();
-    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const queue = shardQueue(fake.commit);
     const done = watch(queue.write([op('a')]));
     await ticks();
     expect(fake.entries).to.deep.equal([['a']]);
@@ -81,7 +92,7 @@ describe('group commit as the queue of a shard log (one entry in flight)', funct
 
   it('puts the submits that arrive while an entry is in flight together into the next entry, in order', async function () {
     const fake = new FakeEntries();
-    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const queue = shardQueue(fake.commit);
     const first = watch(queue.write([op('a')]));
     await ticks();
     const waiting = [
@@ -103,7 +114,7 @@ describe('group commit as the queue of a shard log (one entry in flight)', funct
 
   it('never has more than one entry in flight, however many submits arrive', async function () {
     const fake = new FakeEntries();
-    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const queue = shardQueue(fake.commit);
     const all: Array<Promise<void>> = [];
     for (let round = 0; round < 5; round += 1) {
       for (let i = 0; i < 4; i += 1) all.push(queue.write([op(`r${round}-${i}`)]));
@@ -124,7 +135,7 @@ describe('group commit as the queue of a shard log (one entry in flight)', funct
 
   it('rejects exactly the submitters of a failing entry, with its error, and runs the later entries', async function () {
     const fake = new FakeEntries();
-    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const queue = shardQueue(fake.commit);
     const first = watch(queue.write([op('a')]));
     await ticks();
     const failing = [watch(queue.write([op('b')])), watch(queue.write([op('c')]))];
@@ -148,7 +159,7 @@ describe('group commit as the queue of a shard log (one entry in flight)', funct
 
   it('rejects the submitters when the entry committer throws before its first await, and goes on', async function () {
     let calls = 0;
-    const queue = new GroupCommit<StoreOp>((ops) => {
+    const queue = shardQueue((ops) => {
       calls += 1;
       if (calls === 1) throw new Error('synchronous failure');
       return Promise.resolve(void ops);
@@ -164,7 +175,7 @@ describe('group commit as the queue of a shard log (one entry in flight)', funct
 
   it('starts a fresh entry for a submit after the queue went idle', async function () {
     const fake = new FakeEntries();
-    const queue = new GroupCommit<StoreOp>(fake.commit);
+    const queue = shardQueue(fake.commit);
     const first = queue.write([op('a')]);
     await ticks();
     fake.resolveNext();
@@ -175,5 +186,95 @@ describe('group commit as the queue of a shard log (one entry in flight)', funct
     expect(fake.entries).to.deep.equal([['a'], ['b']]);
     fake.resolveNext();
     await second;
+  });
+});
+
+describe('entry rounds across shards', function () {
+  /** Records each entry as `shard:ops` and settles entries only when the test says so. */
+  function fakeShards(): {
+    started: string[];
+    inFlight: Map<string, number>;
+    maxPerShard: number;
+    settle(shardId: string): void;
+    write: (shardId: string, ops: StoreOp[]) => Promise<void>;
+  } {
+    const settlers = new Map<string, Array<() => void>>();
+    const fake = {
+      started: [] as string[],
+      inFlight: new Map<string, number>(),
+      maxPerShard: 0,
+      settle(shardId: string): void {
+        const next = settlers.get(shardId)?.shift();
+        if (!next) throw new Error(`no entry of ${shardId} is in flight`);
+        next();
+      },
+      write: (shardId: string, ops: StoreOp[]): Promise<void> => {
+        fake.started.push(`${shardId}:${ops.map((o) => ('name' in o ? o.name : o.key)).join(',')}`);
+        const count = (fake.inFlight.get(shardId) ?? 0) + 1;
+        fake.inFlight.set(shardId, count);
+        fake.maxPerShard = Math.max(fake.maxPerShard, count);
+        return new Promise<void>((resolve) => {
+          const list = settlers.get(shardId) ?? [];
+          list.push(() => {
+            fake.inFlight.set(shardId, (fake.inFlight.get(shardId) ?? 1) - 1);
+            resolve();
+          });
+          settlers.set(shardId, list);
+        });
+      },
+    };
+    return fake;
+  }
+
+  it('starts the entries of shards with the same backups together, and the next round once all settled', async function () {
+    const fake = fakeShards();
+    const rounds = new EntryRounds<StoreOp>(fake.write, () => 'b1,b2');
+    const done = [rounds.write('s1', [op('a')]), rounds.write('s2', [op('b')])];
+    await ticks();
+    expect(fake.started).to.deep.equal(['s1:a', 's2:b']);
+    done.push(rounds.write('s1', [op('c')]), rounds.write('s2', [op('d')]));
+    fake.settle('s1');
+    await ticks();
+    // s1 is free, but its group waits for s2: the next entries start together.
+    expect(fake.started).to.deep.equal(['s1:a', 's2:b']);
+    fake.settle('s2');
+    await ticks();
+    expect(fake.started).to.deep.equal(['s1:a', 's2:b', 's1:c', 's2:d']);
+    fake.settle('s1');
+    fake.settle('s2');
+    await Promise.all(done);
+  });
+
+  it('does not hold a shard back for a group with other backups', async function () {
+    const fake = fakeShards();
+    const rounds = new EntryRounds<StoreOp>(fake.write, (shardId) => (shardId === 's3' ? 'b3' : 'b1,b2'));
+    const first = rounds.write('s1', [op('a')]);
+    await ticks();
+    const other = rounds.write('s3', [op('x')]);
+    await ticks();
+    expect(fake.started).to.deep.equal(['s1:a', 's3:x']);
+    fake.settle('s3');
+    await other;
+    fake.settle('s1');
+    await first;
+  });
+
+  it('never has two entries of one shard in flight, even when its backups change meanwhile', async function () {
+    const fake = fakeShards();
+    let group = 'b1,b2';
+    const rounds = new EntryRounds<StoreOp>(fake.write, () => group);
+    const first = rounds.write('s1', [op('a')]);
+    await ticks();
+    group = 'b1';
+    const second = rounds.write('s1', [op('b')]);
+    await ticks();
+    expect(fake.started).to.deep.equal(['s1:a']);
+    fake.settle('s1');
+    await first;
+    await ticks();
+    expect(fake.started).to.deep.equal(['s1:a', 's1:b']);
+    fake.settle('s1');
+    await second;
+    expect(fake.maxPerShard).to.equal(1);
   });
 });

@@ -2,12 +2,14 @@
  * Group commit: concurrent writers share one Level batch.
  *
  * Every caller's operations go into the next batch; while one batch is being written the
- * next one fills up. A caller's promise resolves only after its batch is written, and a
- * batch either lands whole or fails whole for every caller in it. An observer may be told of
- * each batch written (for metrics); it is called after the callers are answered and can
- * never fail a write. A writer may name the request it writes for; the batch writer is told the
- * names of the requests a batch serves (the replication committer sends them to the backups,
- * for their logs).
+ * next one fills up. A batch starts only once the event loop has finished the callbacks of the
+ * current round (`setImmediate`), so writes issued side by side (the entries of one replication
+ * request, the answers of several backups, a burst of requests read together) share a batch
+ * and a sync instead of the first going alone. A caller's promise resolves only after its batch
+ * is written, and a batch either lands whole or fails whole for every caller in it. An observer
+ * may be told of each batch written (for metrics); it is called after the callers are answered
+ * and can never fail a write. A writer may name the request it writes for; the batch writer is
+ * told the names of the requests a batch serves.
  */
 
 /** Writes a list of operations atomically; `requestIds` are those of the writes it holds that have one. */
@@ -41,12 +43,14 @@ export class GroupCommit<Op> {
   write(ops: Op[], requestId?: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ ops, requestId, resolve, reject });
-      if (!this.#flushing) void this.#flush();
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
     });
   }
 
   async #flush(): Promise<void> {
-    this.#flushing = true;
     while (this.#pending.length > 0) {
       const group = this.#pending;
       this.#pending = [];

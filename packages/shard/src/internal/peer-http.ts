@@ -19,7 +19,17 @@ export function postJson(
   headers: Readonly<Record<string, string>>,
   timeoutMs: number,
 ): Promise<JsonAnswer> {
-  const payload = Buffer.from(JSON.stringify(body));
+  return postJsonText(url, JSON.stringify(body), headers, timeoutMs);
+}
+
+/** {@link postJson} with a body already serialized (a caller that sends the same JSON to several peers). */
+export function postJsonText(
+  url: string,
+  json: string,
+  headers: Readonly<Record<string, string>>,
+  timeoutMs: number,
+): Promise<JsonAnswer> {
+  const payload = Buffer.from(json);
   return new Promise((resolve, reject) => {
     const outgoing = request(url, {
       method: 'POST',

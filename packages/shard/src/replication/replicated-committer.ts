@@ -22,9 +22,9 @@ import type { Logger } from 'pino';
 import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { MapOwnership } from '../ownership.js';
 import type { PeerRoutes } from '../peer-routes.js';
-import { GroupCommit } from '../internal/group-commit.js';
 import { currentRequestId } from '../internal/request-context.js';
 import { BackupAcknowledgements, type BackupLag } from './backup-acknowledgements.js';
+import { EntryRounds } from './entry-rounds.js';
 import type { LogPositions } from './log-position.js';
 import { ReplicationStreams } from './replication-streams.js';
 import type { ShardCommitter } from './shard-committer.js';
@@ -54,8 +54,11 @@ export interface ReplicatedCommitterOptions {
 
 export class ReplicatedCommitter implements ShardCommitter {
   readonly #options: ReplicatedCommitterOptions;
-  /** One group commit per shard: one entry in flight, concurrent writes joining the next. */
-  readonly #queues = new Map<string, GroupCommit<StoreOp>>();
+  /**
+   * One entry in flight per shard, concurrent writes joining the next; the shards with the same
+   * backups start their entries together, so that they share requests and syncs.
+   */
+  readonly #rounds: EntryRounds<StoreOp>;
   /** Shards whose last entry went out but could not be written here; they take no more writes. */
   readonly #broken = new Set<string>();
   readonly #leaseMs: number;
@@ -72,6 +75,10 @@ export class ReplicatedCommitter implements ShardCommitter {
       timeoutMs: options.replicateTimeoutMs ?? 1_000,
       onBatchSent: options.onBatchSent,
     });
+    this.#rounds = new EntryRounds<StoreOp>(
+      (shardId, ops, requestIds) => this.#commitEntry(shardId, ops, requestIds),
+      (shardId) => options.ownership.map?.assignment(shardId)?.backups?.join(',') ?? '',
+    );
   }
 
   /** Batches sent to backups and the entries they carried (entries / requests: the batching factor). */
@@ -111,13 +118,8 @@ export class ReplicatedCommitter implements ShardCommitter {
         { details: { shard: shardId, inSync: 1 + shard.backups.length, minInSync }, retryAfterMs: 500 },
       );
     }
-    let queue = this.#queues.get(shardId);
-    if (!queue) {
-      queue = new GroupCommit<StoreOp>((batch, requestIds) => this.#commitEntry(shardId, batch, requestIds));
-      this.#queues.set(shardId, queue);
-    }
     // The request's id goes with its write to the backups, which log the entries they apply.
-    return queue.write(ops, currentRequestId());
+    return this.#rounds.write(shardId, ops, currentRequestId());
   }
 
   /**

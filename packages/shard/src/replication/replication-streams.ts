@@ -2,8 +2,9 @@
  * The primary's streams of log entries to its backups (DESIGN §4): one per backup node, shared
  * by every shard this node leads. An entry that finds a batch to its backup in flight waits and
  * goes with the next one, so a backup takes one request per round trip rather than one per
- * entry, however many shards are being written. A lone entry goes at once. Entries of one
- * shard never share a batch, since a shard has one entry in flight at a time.
+ * entry, however many shards are being written. An entry to an idle backup goes once the
+ * current turn of the event loop is done, with the entries that joined it meanwhile. Entries of
+ * one shard never share a batch, since a shard has one entry in flight at a time.
  *
  * Each entry settles with the backup's own answer to it. A batch that fails as a whole (no
  * answer in time, a refused token, a broken connection) fails every entry in it, and each
@@ -16,7 +17,7 @@ import {
   replicateBatchAnswerSchema,
   type ReplicateRequest,
 } from '@isx/core';
-import { postJson } from '../internal/peer-http.js';
+import { postJsonText } from '../internal/peer-http.js';
 import type { PeerRoutes } from '../peer-routes.js';
 
 /** Entries per request at most; more wait for the next round. */
@@ -35,6 +36,8 @@ export interface ReplicationStreamsOptions {
 
 interface Pending {
   readonly entry: ReplicateRequest;
+  /** The entry as JSON, made once and shared by every backup it goes to. */
+  readonly json: string;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -47,6 +50,8 @@ interface Stream {
 export class ReplicationStreams {
   readonly #options: ReplicationStreamsOptions;
   readonly #streams = new Map<string, Stream>();
+  /** The JSON of the entries in flight: each is sent to every backup, and serialized once. */
+  readonly #json = new WeakMap<ReplicateRequest, string>();
   #requests = 0;
   #entries = 0;
 
@@ -61,8 +66,20 @@ export class ReplicationStreams {
       stream = { queue: [], busy: false };
       this.#streams.set(node, stream);
     }
-    const settled = new Promise<void>((resolve, reject) => stream.queue.push({ entry, resolve, reject }));
-    if (!stream.busy) void this.#drain(node, stream);
+    let json = this.#json.get(entry);
+    if (json === undefined) {
+      json = JSON.stringify(entry);
+      this.#json.set(entry, json);
+    }
+    const settled = new Promise<void>((resolve, reject) =>
+      stream.queue.push({ entry, json, resolve, reject }),
+    );
+    if (!stream.busy) {
+      // Sent once this round of the event loop is done, so that the entries other shards
+      // produce in the same round (backups' answers, a burst of writes) share the request.
+      stream.busy = true;
+      setImmediate(() => void this.#drain(node, stream));
+    }
     return settled;
   }
 
@@ -72,7 +89,6 @@ export class ReplicationStreams {
   }
 
   async #drain(node: string, stream: Stream): Promise<void> {
-    stream.busy = true;
     try {
       while (stream.queue.length > 0) await this.#post(node, stream.queue.splice(0, MAX_BATCH));
     } finally {
@@ -97,9 +113,9 @@ export class ReplicationStreams {
     const url = `${base}/internal/replicate-batch`;
     let answer: { status: number; body: unknown };
     try {
-      answer = await postJson(
+      answer = await postJsonText(
         this.#options.peers?.resolve(url) ?? url,
-        { entries: batch.map((p) => p.entry) },
+        `{"entries":[${batch.map((p) => p.json).join(',')}]}`,
         { [CLUSTER_TOKEN_HEADER]: this.#options.token },
         this.#options.timeoutMs,
       );
