@@ -55,7 +55,7 @@ export { HistoryWriter, readHistory } from './history/history-file.js';
 export { pairOperations } from './history/operations.js';
 export type { Operation } from './history/operations.js';
 export { LocalCluster } from './local-cluster.js';
-export type { LocalClusterOptions, NodeWiring } from './local-cluster.js';
+export type { LocalClusterOptions, NodeWiring, StartProgress } from './local-cluster.js';
 export { ISX_ENTRY, ManagedProcess } from './managed-process.js';
 export type { ManagedProcessSpec } from './managed-process.js';
 export { manualLayout } from './manual-layout.js';

@@ -64,7 +64,11 @@ export function createAdminApp(options: AdminAppOptions): express.Express {
 
   app.use((error: unknown, _request: Request, response: Response, _next: NextFunction) => {
     const typed = isIsxError(error) ? error : new IsxError('INTERNAL', 'The router failed unexpectedly.');
-    if (typed.status >= 500) options.logger.error({ err: error }, 'admin request failed');
+    // A bug is an error with its stack; a refusal worth retrying (a node unreachable, a shard
+    // moving) is a warning, and a refusal of the caller's request needs no line at all.
+    if (!isIsxError(error)) options.logger.error({ err: error }, 'admin request failed');
+    else if (typed.status >= 500)
+      options.logger.warn({ code: typed.code, message: typed.message }, 'admin request refused');
     response.status(typed.status).json(typed.toBody());
   });
   return app;
