@@ -85,6 +85,11 @@ export class ShardMap {
     return held;
   }
 
+  /** The id of the shard an entity belongs to; `undefined` for a type this map does not have. */
+  shardIdOf(type: string, key: string): string | undefined {
+    return this.#types.has(type) ? this.locate(type, key).shard.id : undefined;
+  }
+
   /**
    * Finds the shard of a (validated) key.
    *

@@ -214,16 +214,4 @@ describe('GroupCommit', () => {
     await Promise.all([commit.write(['b']), commit.write(['c'])]);
     expect(commit.batches).to.be.at.least(2);
   });
-
-  it('tells the batch writer the request ids of the writes in each batch, skipping writes without one', async () => {
-    const seen: string[][] = [];
-    const commit = new GroupCommit<string>((_ops, requestIds) => {
-      seen.push(requestIds);
-      return Promise.resolve();
-    });
-    // The three issued together share the first batch; a later one gets its own.
-    await Promise.all([commit.write(['a'], 'req-a'), commit.write(['b'], 'req-b'), commit.write(['c'])]);
-    await commit.write(['d'], 'req-d');
-    expect(seen).to.deep.equal([['req-a', 'req-b'], ['req-d']]);
-  });
 });

@@ -278,3 +278,24 @@ describe('entry rounds across shards', function () {
     expect(fake.maxPerShard).to.equal(1);
   });
 });
+
+describe('entry rounds and request ids', function () {
+  it('tells the entry writer the request ids of the writes in each entry, skipping writes without one', async () => {
+    const seen: string[][] = [];
+    const rounds = new EntryRounds<string>(
+      (_shardId, _ops, requestIds) => {
+        seen.push(requestIds);
+        return Promise.resolve();
+      },
+      () => 'group',
+    );
+    // The three issued together share the first entry; a later one gets its own.
+    await Promise.all([
+      rounds.write('s1', ['a'], 'req-a'),
+      rounds.write('s1', ['b'], 'req-b'),
+      rounds.write('s1', ['c']),
+    ]);
+    await rounds.write('s1', ['d'], 'req-d');
+    expect(seen).to.deep.equal([['req-a', 'req-b'], ['req-d']]);
+  });
+});

@@ -130,8 +130,8 @@ export class DashboardFeed {
 function summarize(answer: DeadLettersAnswer, map: ShardMap): DeadLetterSummary {
   const byShard: Record<string, number> = {};
   for (const letter of answer.deadLetters) {
-    if (!map.types.includes(letter.sender.type)) continue;
-    const shardId = map.locate(letter.sender.type, letter.sender.key).shard.id;
+    const shardId = map.shardIdOf(letter.sender.type, letter.sender.key);
+    if (shardId === undefined) continue;
     byShard[shardId] = (byShard[shardId] ?? 0) + 1;
   }
   return { total: answer.deadLetters.length, byShard, unanswered: answer.unanswered ?? [] };

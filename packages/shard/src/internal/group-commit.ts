@@ -8,19 +8,17 @@
  * and a sync instead of the first going alone. A caller's promise resolves only after its batch
  * is written, and a batch either lands whole or fails whole for every caller in it. An observer
  * may be told of each batch written (for metrics); it is called after the callers are answered
- * and can never fail a write. A writer may name the request it writes for; the batch writer is
- * told the names of the requests a batch serves.
+ * and can never fail a write.
  */
 
-/** Writes a list of operations atomically; `requestIds` are those of the writes it holds that have one. */
-export type BatchWriter<Op> = (ops: Op[], requestIds: string[]) => Promise<void>;
+/** Writes a list of operations atomically. */
+export type BatchWriter<Op> = (ops: Op[]) => Promise<void>;
 
 /** Told of every batch written, with the operations it held and the callers it served. */
 export type BatchWritten = (ops: number, writers: number) => void;
 
 interface Waiter<Op> {
   readonly ops: Op[];
-  readonly requestId: string | undefined;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -40,9 +38,9 @@ export class GroupCommit<Op> {
   }
 
   /** Writes `ops` atomically with whatever else is pending; resolves once written. */
-  write(ops: Op[], requestId?: string): Promise<void> {
+  write(ops: Op[]): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ ops, requestId, resolve, reject });
+      this.#pending.push({ ops, resolve, reject });
       if (!this.#flushing) {
         this.#flushing = true;
         setImmediate(() => void this.#flush());
@@ -55,9 +53,8 @@ export class GroupCommit<Op> {
       const group = this.#pending;
       this.#pending = [];
       const ops = group.flatMap((w) => w.ops);
-      const requestIds = group.flatMap((w) => (w.requestId === undefined ? [] : [w.requestId]));
       try {
-        await this.#writeBatch(ops, requestIds);
+        await this.#writeBatch(ops);
       } catch (error) {
         for (const waiter of group) waiter.reject(error);
         continue;

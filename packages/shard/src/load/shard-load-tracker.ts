@@ -91,8 +91,8 @@ function outboxDepths(
 ): Map<string, number> {
   const depths = new Map<string, number>();
   for (const { sender, queued: count } of queued) {
-    if (count === 0 || !map.types.includes(sender.type)) continue;
-    const shardId = map.locate(sender.type, sender.key).shard.id;
+    const shardId = map.shardIdOf(sender.type, sender.key);
+    if (count === 0 || shardId === undefined) continue;
     depths.set(shardId, (depths.get(shardId) ?? 0) + count);
   }
   return depths;
