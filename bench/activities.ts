@@ -28,6 +28,8 @@ export const description = 'campaign update → profile applied → acknowledgem
 
 export const flagsSchema = z.strictObject({
   duration: z.coerce.number().positive().max(600).default(10),
+  /** Seconds of the same load on other campaigns first, drained before the measurement (JIT, pools). */
+  warmup: z.coerce.number().min(0).max(600).default(10),
   concurrency: z.coerce.number().int().min(1).max(256).default(32),
   keys: z.coerce.number().int().min(1).max(100_000).default(500),
   'campaign-nodes': z.coerce.number().int().min(3).max(8).default(3),
@@ -82,22 +84,75 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
         await http.send({ method: 'GET', url: new URL(`${router}/campaign/${key}`) }),
       ) as CampaignView;
 
+    /** Closed-loop writers on `prefix` keys until the deadline; counts the writes and their failures. */
+    const writeUntil = async (
+      deadline: number,
+      prefix: string,
+      tally: { writes: number; failures: string[] },
+    ) => {
+      const writers = Array.from({ length: flags.concurrency }, async (_, w) => {
+        for (let i = 0; performance.now() < deadline && !interrupted(); i += 1) {
+          const key = `${prefix}${(i * flags.concurrency + w) % flags.keys}`;
+          await put(key, i).then(
+            () => (tally.writes += 1),
+            (error: Error) => tally.failures.push(`${key}: ${error.message}`),
+          );
+        }
+      });
+      await Promise.all(writers);
+    };
+    /** Polls until every campaign of `prefix` reads `profileSync: applied`; the round trips they hold. */
+    const drain = async (prefix: string, label: string) => {
+      const keys = Array.from({ length: flags.keys }, (_, i) => `${prefix}${i}`);
+      const drainDeadline = performance.now() + flags['drain-timeout'] * 1000;
+      let behind = keys.length;
+      let roundTrips = 0;
+      const draining = narrator.progress({
+        label,
+        total: keys.length,
+        unit: 'campaigns applied',
+        sample: () => ({ done: keys.length - behind, detail: `${roundTrips} round trips` }),
+      });
+      try {
+        while (!interrupted()) {
+          const views = await Promise.all(keys.map((key) => read(key).catch(() => undefined)));
+          behind = views.filter((v) => v === undefined || v.data.profileSync !== 'applied').length;
+          roundTrips = views.reduce((sum, v) => sum + (v?.data.profileAppliedRevision ?? 0), 0);
+          if (behind === 0 || performance.now() > drainDeadline) break;
+          await sleep(250);
+        }
+      } finally {
+        draining.finish(behind === 0 ? 'drained' : `${behind} campaigns still waiting for their profile`);
+      }
+      return { behind, roundTrips };
+    };
+
+    if (flags.warmup > 0) {
+      narrator.step(
+        `Warm up for ${flags.warmup} s on other campaigns, then let their queues drain (not measured)`,
+      );
+      const warm = { writes: 0, failures: [] as string[] };
+      const warming = narrator.progress({
+        label: 'warm-up',
+        totalMs: flags.warmup * 1000,
+        unit: 'writes',
+        errorUnit: 'failed',
+        sample: () => ({ done: warm.writes, errors: warm.failures.length }),
+      });
+      try {
+        await writeUntil(performance.now() + flags.warmup * 1000, 'w', warm);
+      } finally {
+        warming.finish();
+      }
+      await drain('w', 'warm-up draining');
+    }
+
     narrator.step(
       `Write for ${flags.duration} s with ${flags.concurrency} writers over ${flags.keys} campaigns`,
     );
     const started = performance.now();
     const deadline = started + flags.duration * 1000;
-    let writes = 0;
-    const failures: string[] = [];
-    const writers = Array.from({ length: flags.concurrency }, async (_, w) => {
-      for (let i = 0; performance.now() < deadline && !interrupted(); i += 1) {
-        const key = `c${(i * flags.concurrency + w) % flags.keys}`;
-        await put(key, i).then(
-          () => (writes += 1),
-          (error: Error) => failures.push(`${key}: ${error.message}`),
-        );
-      }
-    });
+    const tally = { writes: 0, failures: [] as string[] };
     const latencies: number[] = [];
     const prober = (async () => {
       for (let i = 1; performance.now() < deadline && !interrupted(); i += 1) {
@@ -118,44 +173,25 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
       unit: 'writes',
       errorUnit: 'failed',
       sample: () => ({
-        done: writes,
-        errors: failures.length,
+        done: tally.writes,
+        errors: tally.failures.length,
         detail: `${latencies.length} probes delivered`,
       }),
     });
     try {
-      await Promise.all(writers);
+      await writeUntil(deadline, 'c', tally);
       await prober;
     } finally {
       writing.finish();
     }
+    const { writes, failures } = tally;
     const wroteFor = (performance.now() - started) / 1000;
     narrator.say(
       `${writes} writes in ${wroteFor.toFixed(1)} s (${(writes / wroteFor).toFixed(0)}/s); waiting for the queues to drain`,
     );
 
     narrator.step('Wait until every campaign reads profileSync: applied at its latest revision');
-    const keys = Array.from({ length: flags.keys }, (_, i) => `c${i}`);
-    const drainDeadline = performance.now() + flags['drain-timeout'] * 1000;
-    let behind = keys.length;
-    let roundTrips = 0;
-    const draining = narrator.progress({
-      label: 'draining',
-      total: keys.length,
-      unit: 'campaigns applied',
-      sample: () => ({ done: keys.length - behind, detail: `${roundTrips} round trips` }),
-    });
-    try {
-      while (!interrupted()) {
-        const views = await Promise.all(keys.map((key) => read(key).catch(() => undefined)));
-        behind = views.filter((v) => v === undefined || v.data.profileSync !== 'applied').length;
-        roundTrips = views.reduce((sum, v) => sum + (v?.data.profileAppliedRevision ?? 0), 0);
-        if (behind === 0 || performance.now() > drainDeadline) break;
-        await sleep(250);
-      }
-    } finally {
-      draining.finish(behind === 0 ? 'drained' : `${behind} campaigns still waiting for their profile`);
-    }
+    const { behind, roundTrips } = await drain('c', 'draining');
     const elapsed = (performance.now() - started) / 1000;
     const perSecond = roundTrips / elapsed;
     narrator.check(

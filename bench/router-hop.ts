@@ -30,7 +30,6 @@ export const description = 'PUT through the router vs straight to the owning nod
 export const flagsSchema = z.strictObject({
   ...loadFlagsShape,
   /** V8 needs a few seconds to optimise the router's and the client's paths. */
-  warmup: loadFlagsShape.warmup.default(5),
   /** Interleaved rounds the duration is split over. */
   rounds: z.coerce.number().int().min(1).max(20).default(2),
   /** Distinct keys written; workers cycle through them. */

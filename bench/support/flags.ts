@@ -20,8 +20,12 @@ export const loadFlagsShape = {
   duration: z.coerce.number().positive().max(3600).default(10),
   /** Closed-loop workers, i.e. requests in flight. */
   concurrency: z.coerce.number().int().min(1).max(10_000).default(50),
-  /** Seconds of unmeasured load before each measurement. */
-  warmup: z.coerce.number().min(0).max(600).default(2),
+  /**
+   * Seconds of unmeasured load before each measurement. V8 goes on compiling the hot paths for
+   * several seconds of load: after 2 s a node still spent a fifth of its CPU in the optimizing
+   * compiler, and RF 3 throughput was a fifth lower than after 15 s (docs/benchmarks.md).
+   */
+  warmup: z.coerce.number().min(0).max(600).default(10),
 };
 
 /**

@@ -8,6 +8,7 @@
  * This module only describes messages; it does no I/O.
  */
 import { z } from 'zod';
+import { errorBodySchema } from './errors.js';
 import { isValidKey, isValidTypeName } from './key.js';
 
 /** Where a message goes, or where it came from: an entity, by type and key. */
@@ -88,8 +89,8 @@ export type DeliveredMessage = z.infer<typeof deliveredMessageSchema>;
 export const MAX_MESSAGES_PER_DELIVERY = 64;
 
 /**
- * `POST /internal/messages` on the receiver's primary: the next messages of one (sender,
- * receiver) pair, in the order sent (a window, so a backlog drains many at a time).
+ * One delivery: the next messages of one (sender, receiver) pair, in the order sent (a window,
+ * so a backlog drains many at a time).
  */
 export const deliveredBatchSchema = z
   .strictObject({
@@ -118,3 +119,26 @@ export const deliveryAnswerSchema = z.object({
   version: z.number().int().min(1).optional(),
 });
 export type DeliveryAnswer = z.infer<typeof deliveryAnswerSchema>;
+
+/** The most deliveries one request carries. */
+export const MAX_DELIVERIES_PER_REQUEST = 256;
+
+/**
+ * `POST /internal/messages` on a node: the deliveries whose receivers that node leads, from all
+ * the pairs of one sending node that were due together, so that one request carries many
+ * pairs' windows. Each delivery is checked against `deliveredBatchSchema` and applied on its
+ * own: one that is refused does not hold up the others.
+ */
+export const deliveryRequestSchema = z.strictObject({
+  deliveries: z.array(z.unknown()).min(1).max(MAX_DELIVERIES_PER_REQUEST),
+});
+
+/** What became of one delivery: what the receiver holds, or its refusal with the status it would have had alone. */
+export const deliveryResultSchema = z.union([
+  deliveryAnswerSchema,
+  z.object({ status: z.number().int().min(400).max(599), error: errorBodySchema.shape.error }),
+]);
+export type DeliveryResult = z.infer<typeof deliveryResultSchema>;
+
+/** The answer to `POST /internal/messages`: one result per delivery, in the order sent. */
+export const deliveryResultsSchema = z.object({ results: z.array(deliveryResultSchema) });

@@ -4,7 +4,9 @@
  * Sublevels keep entity state and node metadata apart (later: log, outbox, inbox). Entities
  * are keyed by type, then partition key, then key, so the entities of one shard are one
  * contiguous range: a move reads it with one iterator and a split needs no data rewrite. All
- * writes go through group commit, so concurrent requests share a batch and a sync. A
+ * writes go through group commit, so concurrent requests share a batch and a sync, and
+ * through a write-through cache of recent records (`EntityCache`), which spares hot entities a
+ * read from Level. A
  * deleted entity leaves a tombstone that keeps its version, so a key re-created after a
  * delete never reuses a version an earlier `If-Match` could have seen. This module must
  * never acknowledge a write before Level has it.
@@ -12,6 +14,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { ActivityState, KeyRange } from '@isx/core';
 import { ClassicLevel } from 'classic-level';
+import { EntityCache } from './internal/entity-cache.js';
 import { GroupCommit, type BatchWritten } from './internal/group-commit.js';
 
 /**
@@ -44,6 +47,8 @@ export interface EntityStoreOptions {
   sync?: boolean;
   /** Told of every batch written, with its operations and writers (for metrics). */
   onBatchWritten?: BatchWritten;
+  /** Bytes of recent records' JSON kept in memory (default 64 MiB; 0 reads every record from Level). */
+  cacheBytes?: number;
 }
 
 export class EntityStore {
@@ -51,11 +56,14 @@ export class EntityStore {
   readonly #entities;
   readonly #meta;
   readonly #commit: GroupCommit<StoreOp>;
+  readonly #cache: EntityCache;
 
   private constructor(db: ClassicLevel<string, unknown>, options: EntityStoreOptions) {
     this.#db = db;
-    this.#entities = db.sublevel<string, StoredEntity>('entities', { valueEncoding: 'json' });
+    // Records are JSON text, which the store serializes and parses itself: the cache keeps the text.
+    this.#entities = db.sublevel<string, string>('entities', { valueEncoding: 'utf8' });
     this.#meta = db.sublevel<string, unknown>('meta', { valueEncoding: 'json' });
+    this.#cache = new EntityCache(options.cacheBytes ?? 64 * 1024 * 1024);
     const sync = options.sync ?? true;
     this.#commit = new GroupCommit<StoreOp>((ops) => this.#writeBatch(ops, sync), options.onBatchWritten);
   }
@@ -70,14 +78,29 @@ export class EntityStore {
 
   /** The stored record of an entity (tombstones included), or `undefined`. */
   async getEntity(type: string, partitionKey: string, key: string): Promise<StoredEntity | undefined> {
-    return this.#entities.get(entityKey(type, partitionKey, key));
+    const stored = entityKey(type, partitionKey, key);
+    const cached = this.#cache.get(stored);
+    if (cached !== undefined) return JSON.parse(cached) as StoredEntity;
+    this.#cache.readStarted(stored);
+    let json: string | undefined;
+    try {
+      json = await this.#entities.get(stored);
+    } finally {
+      this.#cache.readFinished(stored, json);
+    }
+    return json === undefined ? undefined : (JSON.parse(json) as StoredEntity);
+  }
+
+  /** How the record cache has done since the store opened. */
+  get cacheStats(): EntityCache['stats'] {
+    return this.#cache.stats;
   }
 
   /** Every entity (tombstones included) of `type` whose partition key is in `range`, in key order. */
   async *scan(type: string, range: KeyRange): AsyncGenerator<ScannedEntity> {
-    for await (const [stored, value] of this.#entities.iterator(rangeBounds(type, range))) {
+    for await (const [stored, json] of this.#entities.iterator(rangeBounds(type, range))) {
       const { partitionKey, key } = parseEntityKey(type, stored);
-      yield { key, partitionKey, value };
+      yield { key, partitionKey, value: JSON.parse(json) as StoredEntity };
     }
   }
 
@@ -120,11 +143,17 @@ export class EntityStore {
 
   async #writeBatch(ops: StoreOp[], sync: boolean): Promise<void> {
     const batch = this.#db.batch();
+    const entities: Array<[key: string, json: string | undefined]> = [];
     for (const op of ops) {
       if (op.kind === 'put-entity') {
-        batch.put(entityKey(op.type, op.partitionKey, op.key), op.value, { sublevel: this.#entities });
+        const key = entityKey(op.type, op.partitionKey, op.key);
+        const json = JSON.stringify(op.value);
+        batch.put(key, json, { sublevel: this.#entities });
+        entities.push([key, json]);
       } else if (op.kind === 'del-entity') {
-        batch.del(entityKey(op.type, op.partitionKey, op.key), { sublevel: this.#entities });
+        const key = entityKey(op.type, op.partitionKey, op.key);
+        batch.del(key, { sublevel: this.#entities });
+        entities.push([key, undefined]);
       } else if (op.kind === 'del-meta') {
         batch.del(op.name, { sublevel: this.#meta });
       } else {
@@ -132,6 +161,8 @@ export class EntityStore {
       }
     }
     await batch.write({ sync });
+    // In batch order, so a key written twice in one batch ends with its last record.
+    for (const [key, json] of entities) this.#cache.written(key, json);
   }
 }
 

@@ -103,4 +103,28 @@ describe('EntityStore (classic-level in a temporary directory)', () => {
     expect(stats.batches).to.be.at.least(1).and.below(50);
     for (let i = 0; i < 50; i += 1) expect((await read(store, 't', `k${i}`))?.data).to.deep.equal({ i });
   });
+  it('serves a hot record from memory, and a changed copy never reaches the next read', async () => {
+    store = await EntityStore.open(directory, { sync: false });
+    await store.write([put('campaign', 'k', entity(1, { tags: ['a'] }))]);
+    const first = await read(store, 'campaign', 'k');
+    (first?.data?.tags as string[]).push('changed by a caller');
+    expect(await read(store, 'campaign', 'k')).to.deep.equal(entity(1, { tags: ['a'] }));
+    expect(store.cacheStats.hits).to.equal(2);
+    await store.write([put('campaign', 'k', entity(2, { tags: ['b'] }))]);
+    expect((await read(store, 'campaign', 'k'))?.version).to.equal(2);
+    await store.write([
+      { kind: 'del-entity', type: 'campaign', partitionKey: hashPartitioner.partitionKey('k'), key: 'k' },
+    ]);
+    expect(await read(store, 'campaign', 'k')).to.equal(undefined);
+  });
+
+  it('stores records as JSON that a scan and a cold read parse alike', async () => {
+    store = await EntityStore.open(directory, { cacheBytes: 0 });
+    await store.write([put('campaign', 'k', entity(7, { n: 7 }))]);
+    expect(await read(store, 'campaign', 'k')).to.deep.equal(entity(7, { n: 7 }));
+    const scanned = [];
+    for await (const record of store.scan('campaign', { start: '', end: null })) scanned.push(record.value);
+    expect(scanned).to.deep.equal([entity(7, { n: 7 })]);
+    expect(store.cacheStats).to.include({ hits: 0, records: 0 });
+  });
 });

@@ -7,7 +7,8 @@
  * - `GET /internal/shards/copies`: the copies in progress, with entities and bytes so far;
  * - `POST /internal/shards/drop`: delete a range of which this node holds no copy any more;
  * - `POST /internal/replicate`: take the next entry of a shard's log (a backup, phase 3);
- * - `POST /internal/messages`: apply a message from another entity, once (phase 4);
+ * - `POST /internal/messages`: apply deliveries of messages from other entities, each once and
+ *   each answered on its own (phase 4);
  * - `GET /internal/dead-letters`, `POST /internal/dead-letters/replay`: the messages the
  *   entities this node leads gave up on, and sending them again;
  * - `POST /internal/replicate-batch`: take entries of several shards' logs at once, each
@@ -24,8 +25,10 @@ import {
   replicateRequestSchema,
   replicateBatchRequestSchema,
   deliveredBatchSchema,
+  deliveryRequestSchema,
   replayRequestSchema,
   type DeadLetterView,
+  type DeliveryResult,
   isIsxError,
   IsxError,
   shardMapWireSchema,
@@ -159,8 +162,11 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
       }
       case 'POST /internal/messages': {
         if (!options.host) return false;
-        const batch = await readBody(request, deliveredBatchSchema);
-        sendJson(response, 200, await options.host.receive(batch));
+        const { deliveries } = await readBody(request, deliveryRequestSchema);
+        const host = options.host;
+        // Side by side, so the receivers' writes share group commits and replication rounds.
+        const results = await Promise.all(deliveries.map((delivery) => receiveOne(host, delivery)));
+        sendJson(response, 200, { results });
         return true;
       }
       case 'GET /internal/dead-letters': {
@@ -267,6 +273,20 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
         throw new IsxError('ROUTE_NOT_FOUND', `No internal route ${requested}.`);
     }
   };
+}
+
+/** Applies one delivery of a request; a refusal becomes its result, with the status it would have had alone. */
+async function receiveOne(host: EntityHost, delivery: unknown): Promise<DeliveryResult> {
+  try {
+    const parsed = deliveredBatchSchema.safeParse(delivery);
+    if (!parsed.success) throw validationError(parsed.error, 'delivery');
+    return await host.receive(parsed.data);
+  } catch (error) {
+    const refusal = isIsxError(error)
+      ? error
+      : new IsxError('INTERNAL', 'The node failed unexpectedly; the delivery may not have been applied.');
+    return { status: refusal.status, error: refusal.toBody().error };
+  }
 }
 
 async function readBody<T extends z.ZodType>(request: IncomingMessage, schema: T): Promise<z.infer<T>> {

@@ -1,5 +1,5 @@
 /**
- * A small JSON-over-HTTP client for node-to-node calls on the hot path (replication), on a
+ * A small JSON-over-HTTP client for node-to-node calls on the hot path (replication and message delivery), on a
  * pooled keep-alive agent: `fetch` costs noticeably more CPU per call, and a primary makes
  * one call per backup per entry. It never retries; the caller decides what a failure means.
  */
