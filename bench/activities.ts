@@ -15,12 +15,14 @@
  * It checks that no write failed and that every profile holds its campaign's latest revision.
  * Every process it starts is stopped, whatever happens.
  */
+import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { BenchResult } from './support/bench-result.js';
 import { parseFlags } from './support/flags.js';
 import { benchNarrator, interrupted } from './support/interrupt.js';
 import { startBenchCluster, type BenchCluster } from './support/isx-cluster.js';
+import { cpuByGroup } from './support/cpu-usage.js';
 import { KeepAliveHttp } from './support/keep-alive-http.js';
 import { formatMs, summarizeLatencies } from './support/latency.js';
 
@@ -150,6 +152,15 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     narrator.step(
       `Write for ${flags.duration} s with ${flags.concurrency} writers over ${flags.keys} campaigns`,
     );
+    // Where the cores go per round trip: the processes of each role, read around the measurement.
+    const nodePids = [...bench.cluster.nodes.values()].map((node) => node.pid ?? -1);
+    const cpuGroups = {
+      generator: [process.pid],
+      router: [bench.cluster.router.pid ?? -1],
+      'campaign nodes': nodePids.filter((_, i) => services[i] === 'campaign'),
+      'profile nodes': nodePids.filter((_, i) => services[i] === 'profile'),
+    };
+    const cpuBefore = await cpuByGroup(cpuGroups);
     const started = performance.now();
     const deadline = started + flags.duration * 1000;
     const tally = { writes: 0, failures: [] as string[] };
@@ -193,6 +204,15 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
     narrator.step('Wait until every campaign reads profileSync: applied at its latest revision');
     const { behind, roundTrips } = await drain('c', 'draining');
     const elapsed = (performance.now() - started) / 1000;
+    const cpuAfter = await cpuByGroup(cpuGroups);
+    const cpuMsPerRoundTrip = Object.fromEntries(
+      Object.keys(cpuGroups).map((group) => {
+        const [before, after] = [cpuBefore[group], cpuAfter[group]];
+        const spent = before === undefined || after === undefined ? undefined : after - before;
+        return [group, spent === undefined || roundTrips === 0 ? undefined : (spent * 1000) / roundTrips];
+      }),
+    );
+    const cpuTotal = Object.values(cpuMsPerRoundTrip).reduce<number>((sum, ms) => sum + (ms ?? 0), 0);
     const perSecond = roundTrips / elapsed;
     narrator.check(
       failures.length === 0,
@@ -206,7 +226,19 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
       params: { ...flags },
       measurements: {},
       table: {
-        headers: ['ROUND TRIPS', 'SECONDS', 'PER SECOND', 'LATENCY P50 MS', 'P99 MS', 'MAX MS', 'PROBES'],
+        headers: [
+          'ROUND TRIPS',
+          'SECONDS',
+          'PER SECOND',
+          'LATENCY P50 MS',
+          'P99 MS',
+          'MAX MS',
+          'PROBES',
+          'CPU MS/ROUND TRIP GEN',
+          'ROUTER',
+          'CAMPAIGN NODES',
+          'PROFILE NODES',
+        ],
         rows: [
           [
             String(roundTrips),
@@ -216,6 +248,7 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
             formatMs(latency.p99),
             formatMs(latency.max),
             String(latencies.length),
+            ...Object.values(cpuMsPerRoundTrip).map((ms) => (ms === undefined ? '?' : ms.toFixed(2))),
           ],
         ],
       },
@@ -228,9 +261,11 @@ export async function run(argv: readonly string[]): Promise<BenchResult> {
         target: TARGET_PER_SECOND,
         met,
         latencyMs: latency,
+        cpuMsPerRoundTrip,
       },
       notes: [
         `${perSecond.toFixed(0)} round trips per second (target ≥ ${TARGET_PER_SECOND}): ${met ? 'met' : 'not met'}; delivery latency p50 ${formatMs(latency.p50)} ms, p99 ${formatMs(latency.p99)} ms`,
+        `CPU per round trip, all processes: ${cpuTotal.toFixed(2)} ms; at that cost this machine's ${availableParallelism()} cores allow about ${cpuTotal > 0 ? ((availableParallelism() * 1000) / cpuTotal).toFixed(0) : '?'} round trips per second`,
       ],
       failures: narrator.failures,
     };
