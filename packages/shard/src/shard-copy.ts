@@ -19,6 +19,7 @@ import {
   type CopyRequest,
   type CopyResult,
 } from '@isx/core';
+import { fetchFromPeer } from './internal/peer-http.js';
 import type { EntityStore, StoreOp } from './entity-store.js';
 import type { PeerRoutes } from './peer-routes.js';
 import type { LogPositions } from './replication/log-position.js';
@@ -67,7 +68,7 @@ export async function copyShard({
   });
   if (request.range.end !== null) query.set('end', request.range.end);
   const exportUrl = `${request.sourceUrl}/internal/shards/export?${query.toString()}`;
-  const response = await fetch(peers?.resolve(exportUrl) ?? exportUrl, {
+  const response = await fetchFromPeer(peers?.resolve(exportUrl) ?? exportUrl, {
     headers: token === undefined ? {} : { [CLUSTER_TOKEN_HEADER]: token },
   });
   if (!response.ok || !response.body) {

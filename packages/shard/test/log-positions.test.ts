@@ -58,4 +58,13 @@ describe('the kept tail of a shard log', function () {
     expect(await positions.entriesAfter('s1', 1, 1)).to.deep.equal([]);
     expect(await positions.entriesAfter('s1', 7, 1)).to.equal(undefined);
   });
+  it('gives nothing to a replica at its own position when it took the shard by a copy and keeps no entry', async function () {
+    // A copy records the position it was taken at, without the entry: the node that copied
+    // may later lead the shard and be asked to serve a replica at that same position.
+    const positions = new LogPositions(store);
+    await store.write([positions.op('s1', { seq: 2, epoch: 7 })]);
+    expect(await positions.entriesAfter('s1', 2, 7)).to.deep.equal([]);
+    expect(await positions.entriesAfter('s1', 2, 6), 'another epoch: diverged').to.equal(undefined);
+    expect(await positions.entriesAfter('s1', 1, 7), 'an earlier entry it does not keep').to.equal(undefined);
+  });
 });

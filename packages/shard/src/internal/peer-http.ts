@@ -4,6 +4,7 @@
  * one call per backup per entry. It never retries; the caller decides what a failure means.
  */
 import { Agent, request } from 'node:http';
+import { RetryableError } from '@isx/core';
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -64,4 +65,21 @@ export function postJsonText(
     });
     outgoing.end(payload);
   });
+}
+
+/**
+ * `fetch` for a peer call whose answer is read as a stream (a copy, a catch-up). A peer that
+ * cannot be reached, or that breaks off before answering, is a retryable `NODE_UNAVAILABLE`, for
+ * the caller to try again later: never a 500 of the node that asked.
+ */
+export async function fetchFromPeer(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new RetryableError('NODE_UNAVAILABLE', `Could not reach ${new URL(url).origin}: ${cause}.`, {
+      details: { origin: new URL(url).origin, cause },
+      retryAfterMs: 500,
+    });
+  }
 }

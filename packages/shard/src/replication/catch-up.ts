@@ -16,6 +16,7 @@ import {
   RetryableError,
   type ReplicatedEntity,
 } from '@isx/core';
+import { fetchFromPeer } from '../internal/peer-http.js';
 import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { PeerRoutes } from '../peer-routes.js';
 import type { LogEntry, LogPositions } from './log-position.js';
@@ -63,7 +64,7 @@ export async function catchUp(options: CatchUpOptions): Promise<{ entries: numbe
   }
   const query = new URLSearchParams({ shardId, after: String(held.seq), epoch: String(held.epoch) });
   const url = `${options.sourceUrl}/internal/shards/log?${query.toString()}`;
-  const response = await fetch(options.peers?.resolve(url) ?? url, {
+  const response = await fetchFromPeer(options.peers?.resolve(url) ?? url, {
     headers: options.token === undefined ? {} : { [CLUSTER_TOKEN_HEADER]: options.token },
     signal: AbortSignal.timeout(10_000),
   });

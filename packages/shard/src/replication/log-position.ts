@@ -63,7 +63,8 @@ export class LogPositions {
   }
 
   /**
-   * The kept entries after `seq`, in order; `undefined` if entry `seq` (of `epoch`) is not kept.
+   * The kept entries after `seq`, in order; `undefined` if entry `seq` (of `epoch`) is neither
+   * kept nor this node's own position.
    * After `seq` 0 (a copy taken before the first entry) they are every entry from the first,
    * provided the tail still starts there.
    */
@@ -88,7 +89,12 @@ export class LogPositions {
       }
       entries.push(entry);
     }
-    return first ? undefined : entries;
+    if (!first) return entries;
+    // Entry `seq` is not kept, but it may be this node's last one: a node that took the shard
+    // by a copy holds the position without the entry. A replica at the same position is up to
+    // date (within an epoch, a sequence number names one entry).
+    const own = await this.get(shardId);
+    return own.seq === seq && own.epoch === epoch ? [] : undefined;
   }
 
   /** Whether this node has recorded a position for the shard (a copy or an entry), even 0. */
