@@ -206,6 +206,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     peers: options.peers,
     positions,
     replicas,
+    logger,
   });
   const server = createNodeServer({
     nodeId: () => ownership.nodeId,

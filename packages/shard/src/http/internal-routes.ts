@@ -40,6 +40,7 @@ import {
   type ShardStatus,
   type KeyRange,
 } from '@isx/core';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { EntityStore, StoreOp } from '../entity-store.js';
 import type { EntityHost } from '../entity-host.js';
@@ -50,7 +51,7 @@ import { catchUp, logAfter } from '../replication/catch-up.js';
 import type { ReplicaReceiver } from '../replication/replica-receiver.js';
 import { copyShard } from '../shard-copy.js';
 import { readJsonObject } from './request-body.js';
-import { sendJson } from './respond.js';
+import { asIsxError, sendJson } from './respond.js';
 
 /** Every internal route, as `METHOD path`: the handler answers exactly these (its switch is checked against them). */
 export const INTERNAL_ROUTES = [
@@ -85,6 +86,8 @@ export interface InternalRoutesOptions {
   replicas: ReplicaReceiver;
   /** Applies messages from other entities (phase 4). */
   host?: EntityHost;
+  /** Where a delivery that failed unexpectedly (a bug, answered as `INTERNAL`) is logged. */
+  logger?: Logger;
 }
 
 /** Handles the request if it is an internal route; returns false when it is not one. */
@@ -165,7 +168,9 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
         const { deliveries } = await readBody(request, deliveryRequestSchema);
         const host = options.host;
         // Side by side, so the receivers' writes share group commits and replication rounds.
-        const results = await Promise.all(deliveries.map((delivery) => receiveOne(host, delivery)));
+        const results = await Promise.all(
+          deliveries.map((delivery) => receiveOne(host, delivery, options.logger)),
+        );
         sendJson(response, 200, { results });
         return true;
       }
@@ -276,15 +281,14 @@ export function createInternalRoutes(options: InternalRoutesOptions) {
 }
 
 /** Applies one delivery of a request; a refusal becomes its result, with the status it would have had alone. */
-async function receiveOne(host: EntityHost, delivery: unknown): Promise<DeliveryResult> {
+async function receiveOne(host: EntityHost, delivery: unknown, logger?: Logger): Promise<DeliveryResult> {
   try {
     const parsed = deliveredBatchSchema.safeParse(delivery);
     if (!parsed.success) throw validationError(parsed.error, 'delivery');
     return await host.receive(parsed.data);
   } catch (error) {
-    const refusal = isIsxError(error)
-      ? error
-      : new IsxError('INTERNAL', 'The node failed unexpectedly; the delivery may not have been applied.');
+    const refusal = asIsxError(error);
+    if (refusal !== error) logger?.error({ err: error }, 'a delivery failed unexpectedly');
     return { status: refusal.status, error: refusal.toBody().error };
   }
 }

@@ -22,11 +22,16 @@ export function sendJson(
   response.end(payload);
 }
 
-/** Sends an error envelope; returns the error as sent, for logging. */
-export function sendError(response: ServerResponse, error: unknown): IsxError {
-  const typed = isIsxError(error)
+/** The error as a peer or client is told it: an `IsxError` as it is, anything else (a bug) a generic `INTERNAL`. */
+export function asIsxError(error: unknown): IsxError {
+  return isIsxError(error)
     ? error
     : new IsxError('INTERNAL', 'The node failed unexpectedly; the request may not have been applied.');
+}
+
+/** Sends an error envelope; returns the error as sent, for logging. */
+export function sendError(response: ServerResponse, error: unknown): IsxError {
+  const typed = asIsxError(error);
   if (response.headersSent) {
     response.destroy();
     return typed;

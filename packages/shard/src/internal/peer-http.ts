@@ -1,7 +1,8 @@
 /**
- * A small JSON-over-HTTP client for node-to-node calls on the hot path (replication and message delivery), on a
- * pooled keep-alive agent: `fetch` costs noticeably more CPU per call, and a primary makes
- * one call per backup per entry. It never retries; the caller decides what a failure means.
+ * A small JSON-over-HTTP client for node-to-node calls on the hot path (replication and
+ * message delivery), on a pooled keep-alive agent: `fetch` costs noticeably more CPU per call,
+ * and a primary makes one call per backup per entry. It never retries; the caller decides what
+ * a failure means.
  */
 import { Agent, request } from 'node:http';
 import { RetryableError } from '@isx/core';
@@ -77,8 +78,9 @@ export async function fetchFromPeer(url: string, init: RequestInit): Promise<Res
     return await fetch(url, init);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new RetryableError('NODE_UNAVAILABLE', `Could not reach ${new URL(url).origin}: ${cause}.`, {
-      details: { origin: new URL(url).origin, cause },
+    const { origin } = new URL(url);
+    throw new RetryableError('NODE_UNAVAILABLE', `Could not reach ${origin}: ${cause}.`, {
+      details: { origin, cause },
       retryAfterMs: 500,
     });
   }
